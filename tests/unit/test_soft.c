@@ -1,6 +1,7 @@
 /* Software provider over Mbed TLS PSA: key creation, every operation it serves, signatures
  * checked independently with Mbed TLS's non-PSA API, and stored key blobs treated as
  * untrusted input. argv[1] = tests/data (unused). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,9 +206,17 @@ static void test_rsa(size_t bits, int full)
     CHECK(pub_len > bits / 8 && pub[0] == 0x30);
     CHECK(pub_len >= 5 && memcmp(pub + pub_len - 5, "\x02\x03\x01\x00\x01", 5) == 0);
     CHECK_EQ_INT(rsa_pk_check(pub, pub_len, 0, hash, sig, sig_len), 0);
-    sig[0] ^= 0x80;
+    /* Tampering: a low byte, and the top byte (may push the value above the modulus). */
+    sig[sig_len - 1] ^= 0x01;
     CHECK_EQ_INT(ops->verify_hash(ctx, &r, pkcs1, hash, hash_len, sig, sig_len),
                  PSH_ERR_PSA_INVALID_SIGNATURE);
+    sig[sig_len - 1] ^= 0x01;
+    sig[0] ^= 0xff;
+    CHECK_EQ_INT(ops->verify_hash(ctx, &r, pkcs1, hash, hash_len, sig, sig_len),
+                 PSH_ERR_PSA_INVALID_SIGNATURE);
+    CHECK_EQ_INT(ops->verify_hash(ctx, &r, pkcs1, hash, hash_len - 1, sig, sig_len),
+                 PSH_ERR_PSA_INVALID_ARGUMENT);
+    sig[0] ^= 0xff;
     if (!full) {
         drop(&k);
         return;
@@ -479,6 +488,49 @@ static void test_cache(void)
         drop(&k[i]);
 }
 
+/* Several threads share keys (more than the cache holds): every call still succeeds. */
+enum { T_KEYS = 24, T_THREADS = 4, T_ITER = 150 };
+static key tkeys[T_KEYS];
+static int thread_failures[T_THREADS];
+
+static void *worker(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    uint8_t out[32], ref0[32];
+    size_t n = 0;
+    psa_algorithm_t hmac = PSA_ALG_HMAC(PSA_ALG_SHA_256);
+    for (int i = 0; i < T_ITER; i++) {
+        int k = (i * 7 + t * 5) % T_KEYS;
+        psh_key_ref r = ref(&tkeys[k]);
+        if (ops->mac_compute(ctx, &r, hmac, (const uint8_t *)"x", 1, out, sizeof out, &n) !=
+                PSH_SUCCESS ||
+            ops->mac_verify(ctx, &r, hmac, (const uint8_t *)"x", 1, out, n) != PSH_SUCCESS)
+            thread_failures[t]++;
+        if (k == 0) {
+            memcpy(ref0, out, sizeof ref0);
+            (void)ref0;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    pthread_t th[T_THREADS];
+    psa_algorithm_t hmac = PSA_ALG_HMAC(PSA_ALG_SHA_256);
+    for (int i = 0; i < T_KEYS; i++)
+        REQUIRE(gen(&tkeys[i], PSA_KEY_TYPE_HMAC, 256,
+                    PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE, hmac) == PSH_SUCCESS);
+    for (int t = 0; t < T_THREADS; t++)
+        REQUIRE(pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t) == 0);
+    for (int t = 0; t < T_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_EQ_INT(thread_failures[t], 0);
+    }
+    for (int i = 0; i < T_KEYS; i++)
+        drop(&tkeys[i]);
+}
+
 static void test_can_do(void)
 {
     psh_key_attrs a = {PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256,
@@ -554,6 +606,7 @@ int main(int argc, char **argv)
     test_symmetric();
     test_ecdh();
     test_cache();
+    test_threads();
     test_can_do();
     test_bad_creation();
 

@@ -6,6 +6,28 @@
 
 #include "util/alloc.h"
 
+/* With the lock held. Mbed TLS reports an RSA signature of the right length whose value is
+ * not below the modulus as InvalidArgument; to the caller it is a signature that does not
+ * verify (spec 6.2: verify failure is InvalidSignature), so it is reported as one. Only when
+ * the other arguments are well-formed: the length matches the modulus and, for a hash, the
+ * hash length matches the algorithm. */
+static psh_status rsa_verify_status(psa_key_id_t id, psa_algorithm_t alg, int is_hash,
+                                    size_t hash_len, size_t sig_len, psh_status status)
+{
+    psa_key_attributes_t pa = PSA_KEY_ATTRIBUTES_INIT;
+    psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
+
+    if (status != PSH_ERR_PSA_INVALID_ARGUMENT ||
+        psa_get_key_attributes(id, &pa) != PSA_SUCCESS)
+        return status;
+    if (PSA_KEY_TYPE_IS_RSA(psa_get_key_type(&pa)) && sig_len * 8 >= psa_get_key_bits(&pa) &&
+        sig_len == (psa_get_key_bits(&pa) + 7) / 8 &&
+        (!is_hash || (PSA_ALG_IS_HASH(h) && hash_len == PSA_HASH_LENGTH(h))))
+        status = PSH_ERR_PSA_INVALID_SIGNATURE;
+    psa_reset_key_attributes(&pa);
+    return status;
+}
+
 psh_status soft_export_public_key(void *ctx, const psh_key_ref *key, uint8_t *out,
                                   size_t out_size, size_t *out_len)
 {
@@ -70,7 +92,9 @@ psh_status soft_verify_hash(void *ctx, const psh_key_ref *key, psa_algorithm_t a
     soft_lock();
     status = soft_key_acquire(ctx, key, &id);
     if (status == PSH_SUCCESS)
-        status = soft_to_psh_status(psa_verify_hash(id, alg, hash, hash_len, sig, sig_len));
+        status = rsa_verify_status(
+            id, alg, 1, hash_len, sig_len,
+            soft_to_psh_status(psa_verify_hash(id, alg, hash, hash_len, sig, sig_len)));
     soft_unlock();
     return status;
 }
@@ -103,7 +127,9 @@ psh_status soft_verify_message(void *ctx, const psh_key_ref *key, psa_algorithm_
     soft_lock();
     status = soft_key_acquire(ctx, key, &id);
     if (status == PSH_SUCCESS)
-        status = soft_to_psh_status(psa_verify_message(id, alg, msg, msg_len, sig, sig_len));
+        status = rsa_verify_status(
+            id, alg, 0, 0, sig_len,
+            soft_to_psh_status(psa_verify_message(id, alg, msg, msg_len, sig, sig_len)));
     soft_unlock();
     return status;
 }

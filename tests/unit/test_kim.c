@@ -2,6 +2,7 @@
  * names are isolated and round-trip whatever they contain, damaged rows are reported but
  * never lost) and the pinned attribute record format. argv[1] = tests/data. */
 #include <ftw.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +426,50 @@ static void test_bad_arguments(psh_kim *kim)
     psh_kim_entry_free(got);
 }
 
+/* Concurrent inserts: distinct names all land; one shared name is won by exactly one. */
+enum { K_THREADS = 4, K_PER = 100 };
+static psh_kim *shared_kim;
+static int won[K_THREADS], failed[K_THREADS];
+
+static void *kim_worker(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    char app[32], name[32];
+    snprintf(app, sizeof app, "app%d", t);
+    psh_kim_entry same = make_entry(3, "shared", "same", "p", "id");
+    if (psh_kim_insert(shared_kim, &same) == PSH_SUCCESS)
+        won[t] = 1;
+    for (int i = 0; i < K_PER; i++) {
+        snprintf(name, sizeof name, "key%03d", i);
+        psh_kim_entry e = make_entry(3, app, name, "p", "id");
+        if (psh_kim_insert(shared_kim, &e) != PSH_SUCCESS || !has_key(shared_kim, 3, app, name))
+            failed[t]++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    pthread_t th[K_THREADS];
+    char err[256];
+    psh_kim_entry **list = NULL;
+    size_t n = 0;
+    int winners = 0;
+    REQUIRE(psh_kim_open(":memory:", &shared_kim, err, sizeof err) == PSH_SUCCESS);
+    for (int t = 0; t < K_THREADS; t++)
+        REQUIRE(pthread_create(&th[t], NULL, kim_worker, (void *)(intptr_t)t) == 0);
+    for (int t = 0; t < K_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_EQ_INT(failed[t], 0);
+        winners += won[t];
+    }
+    CHECK_EQ_INT(winners, 1);
+    CHECK_EQ_INT(psh_kim_list(shared_kim, 3, NULL, NULL, &list, &n), PSH_SUCCESS);
+    CHECK_EQ_INT(n, K_THREADS * K_PER + 1);
+    psh_kim_list_free(list, n);
+    psh_kim_close(shared_kim);
+}
+
 int main(int argc, char **argv)
 {
     char err[256] = "";
@@ -444,6 +489,7 @@ int main(int argc, char **argv)
     test_bad_arguments(mem);
     psh_kim_close(mem);
 
+    test_threads();
     test_file_persistence();
     test_corrupt_rows();
     test_refused_files();

@@ -1,0 +1,714 @@
+/* Unix domain socket listener: one epoll thread reads requests, a worker pool serves them.
+ *
+ * A connection's life (one request per connection, spec 1.1):
+ *   READING  event-loop owned; in the deadline list (accept order == deadline order, since
+ *            every connection gets the same timeout from accept). Bytes are read in stages so
+ *            the loop never reads past the frame: 6 bytes (magic + hdr_size), then the rest of
+ *            the header, then exactly body + auth. After each read psh_engine_frame_size says
+ *            whether the frame already failed (reply with the default error header, close) or
+ *            how long it is. Deadline or EOF first: ConnectionError reply, close.
+ *   QUEUED   the frame is complete; the fd left epoll and the list; a worker owns it now.
+ *   SERVED   a worker ran psh_engine_handle, wrote the response under a write deadline,
+ *            closed the fd and freed the connection.
+ * Shared between the loop and the workers: the queue (mutex), and two atomic counters, open
+ * connections and buffered request bytes, which bound memory (see listener.h). */
+#define PSH_LOGMODULE service
+#include "service/listener.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define PREFIX_SIZE 6          /* magic + hdr_size: enough to know the header's length */
+#define ACCEPT_BATCH 64        /* accepts per wake-up, so reading connections are not starved */
+#define ACCEPT_PAUSE_MS 100    /* back-off when the process is out of file descriptors */
+#define FIRST_BUFFER 64        /* initial buffer; grows by doubling up to the frame size */
+#define MIN_BUFFERED (64u * 1024u)
+#define EVENTS_MAX 64
+
+typedef struct conn {
+    int fd;
+    psh_peer peer;
+    uint8_t *buf;          /* owned; cap bytes, counted in psh_listener.buffered */
+    size_t cap;
+    size_t len;
+    size_t target;         /* read up to here before asking frame_size again */
+    size_t need;           /* whole frame size once known, else 0 */
+    uint64_t deadline_ms;  /* CLOCK_MONOTONIC */
+    struct conn *prev, *next;
+} conn;
+
+struct psh_listener {
+    psh_listener_config cfg;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    psh_engine *engine; /* borrowed */
+    int listen_fd;
+    int epoll_fd;
+    int bound;          /* the socket file at path is ours (dev/ino recorded) */
+    dev_t sock_dev;
+    ino_t sock_ino;
+    char listen_tag, stop_tag; /* addresses used as epoll tags */
+    /* Event-loop only. */
+    conn *head, *tail;  /* READING connections, earliest deadline first */
+    uint64_t accept_paused_until;
+    /* Shared. */
+    atomic_size_t open_conns;
+    atomic_size_t buffered;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    conn **queue;       /* ring of qcap == max_connections entries: never overflows */
+    size_t qcap, qhead, qcount;
+    int stopping;
+    pthread_t *workers;
+    size_t nworkers;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- socket file -------------------------------------------------------------------------- */
+
+static int fill_addr(const char *path, struct sockaddr_un *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (strlen(path) == 0 || strlen(path) >= sizeof sa->sun_path)
+        return -1;
+    memcpy(sa->sun_path, path, strlen(path));
+    return 0;
+}
+
+psh_status psh_listener_probe(const char *path, char *err, size_t err_size)
+{
+    psh_status status = PSH_ERR_CORRUPTION;
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd = -1;
+    char local_err[8];
+
+    if (err == NULL || err_size == 0) {
+        err = local_err;
+        err_size = sizeof local_err;
+    }
+    if (fill_addr(path, &sa) != 0) {
+        snprintf(err, err_size, "socket path '%s' is empty or longer than %zu bytes", path,
+                 sizeof sa.sun_path - 1);
+        status = PSH_ERR_PSA_INVALID_ARGUMENT;
+        goto exit;
+    }
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) {
+            status = PSH_SUCCESS;
+            goto exit;
+        }
+        snprintf(err, err_size, "cannot inspect socket path %s: %s", path, strerror(errno));
+        status = PSH_ERR_PSA_GENERIC;
+        goto exit;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, err_size, "%s exists and is not a socket; not removing it", path);
+        status = PSH_ERR_PSA_INVALID_ARGUMENT;
+        goto exit;
+    }
+    /* Non-blocking so a live service with a full backlog (EAGAIN) cannot stall us. */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, err_size, "socket: %s", strerror(errno));
+        status = PSH_ERR_PSA_GENERIC;
+        goto exit;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN ||
+        errno == EINPROGRESS) {
+        snprintf(err, err_size, "socket in use: another service is listening on %s", path);
+        status = PSH_ERR_PSA_ALREADY_EXISTS;
+        goto exit;
+    }
+    if (errno != ECONNREFUSED) {
+        snprintf(err, err_size, "cannot check socket %s: %s", path, strerror(errno));
+        status = PSH_ERR_PSA_GENERIC;
+        goto exit;
+    }
+    status = PSH_SUCCESS; /* stale: nobody listens there; create removes it */
+exit:
+    if (fd >= 0)
+        close(fd);
+    return status;
+}
+
+/* Removes the socket file only if it is still the one we bound (a newer service may own
+ * the path by now). */
+static void unlink_own_socket(psh_listener *l)
+{
+    struct stat st;
+    if (!l->bound)
+        return;
+    l->bound = 0;
+    if (lstat(l->path, &st) == 0 && st.st_dev == l->sock_dev && st.st_ino == l->sock_ino)
+        unlink(l->path);
+}
+
+static psh_status bind_socket(psh_listener *l, char *err, size_t err_size)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    psh_status status = psh_listener_probe(l->path, err, err_size);
+    if (status != PSH_SUCCESS)
+        return status;
+    fill_addr(l->path, &sa);
+    if (unlink(l->path) != 0 && errno != ENOENT) {
+        snprintf(err, err_size, "cannot remove stale socket %s: %s", l->path, strerror(errno));
+        return PSH_ERR_PSA_GENERIC;
+    }
+    l->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->listen_fd < 0 || bind(l->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        snprintf(err, err_size, "cannot bind %s: %s", l->path, strerror(errno));
+        return errno == EADDRINUSE ? PSH_ERR_PSA_ALREADY_EXISTS : PSH_ERR_PSA_GENERIC;
+    }
+    if (lstat(l->path, &st) == 0) {
+        l->bound = 1;
+        l->sock_dev = st.st_dev;
+        l->sock_ino = st.st_ino;
+    }
+    /* 0666 as the reference: who may talk is decided by the directory's mode and by the
+     * authenticator, not by the socket file (spec 1.1). */
+    if (chmod(l->path, 0666) != 0 || listen(l->listen_fd, SOMAXCONN) != 0) {
+        snprintf(err, err_size, "cannot listen on %s: %s", l->path, strerror(errno));
+        return PSH_ERR_PSA_GENERIC;
+    }
+    return PSH_SUCCESS;
+}
+
+/* max_connections sockets plus a few for epoll, the database and the provider libraries. */
+static void fit_fd_limit(psh_listener *l)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)l->cfg.max_connections + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = old;
+    if (rl.rlim_cur < want) {
+        unsigned fit = rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+        LOG_WARN("file descriptor limit %llu: max_connections lowered from %u to %u",
+                 (unsigned long long)rl.rlim_cur, l->cfg.max_connections, fit);
+        l->cfg.max_connections = fit;
+    }
+}
+
+psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engine,
+                               psh_listener **out, char *err, size_t err_size)
+{
+    psh_status status = PSH_ERR_CORRUPTION;
+    psh_listener *l = NULL;
+    char local_err[8];
+
+    *out = NULL;
+    if (err == NULL || err_size == 0) {
+        err = local_err;
+        err_size = sizeof local_err;
+    }
+    err[0] = '\0';
+    if (cfg == NULL || engine == NULL || cfg->socket_path == NULL || cfg->timeout_ms == 0 ||
+        cfg->thread_pool_size == 0 || cfg->max_connections == 0 ||
+        cfg->max_buffered_bytes < MIN_BUFFERED) {
+        snprintf(err, err_size, "invalid listener settings");
+        status = PSH_ERR_PSA_INVALID_ARGUMENT;
+        goto exit;
+    }
+    l = psh_calloc(1, sizeof *l);
+    if (l == NULL) {
+        status = PSH_ERR_PSA_INSUFFICIENT_MEMORY;
+        goto exit;
+    }
+    l->listen_fd = -1;
+    l->epoll_fd = -1;
+    l->cfg = *cfg;
+    l->cfg.socket_path = NULL;
+    l->engine = engine;
+    atomic_init(&l->open_conns, 0);
+    atomic_init(&l->buffered, 0);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    if (strlen(cfg->socket_path) >= sizeof l->path) {
+        snprintf(err, err_size, "socket path '%s' is longer than %zu bytes", cfg->socket_path,
+                 sizeof l->path - 1);
+        status = PSH_ERR_PSA_INVALID_ARGUMENT;
+        goto exit;
+    }
+    snprintf(l->path, sizeof l->path, "%s", cfg->socket_path);
+    fit_fd_limit(l);
+    l->qcap = l->cfg.max_connections;
+    l->queue = psh_alloc_array(l->qcap, sizeof *l->queue);
+    l->workers = psh_alloc_array(l->cfg.thread_pool_size, sizeof *l->workers);
+    if (l->queue == NULL || l->workers == NULL) {
+        status = PSH_ERR_PSA_INSUFFICIENT_MEMORY;
+        snprintf(err, err_size, "out of memory");
+        goto exit;
+    }
+    l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epoll_fd < 0) {
+        snprintf(err, err_size, "epoll_create1: %s", strerror(errno));
+        status = PSH_ERR_PSA_GENERIC;
+        goto exit;
+    }
+    status = bind_socket(l, err, err_size);
+    if (status != PSH_SUCCESS)
+        goto exit;
+    *out = l;
+    l = NULL;
+exit:
+    psh_listener_destroy(l);
+    return status;
+}
+
+/* ---- connections (event loop) ------------------------------------------------------------ */
+
+static void release_buffer(psh_listener *l, conn *c)
+{
+    if (c->buf != NULL) {
+        psh_free(c->buf);
+        atomic_fetch_sub(&l->buffered, c->cap);
+    }
+    c->buf = NULL;
+    c->cap = 0;
+}
+
+/* Closes a connection from any thread once it is out of epoll and the list. */
+static void conn_free(psh_listener *l, conn *c)
+{
+    release_buffer(l, c);
+    if (c->fd >= 0)
+        close(c->fd);
+    psh_free(c);
+    atomic_fetch_sub(&l->open_conns, 1);
+}
+
+static void list_remove(psh_listener *l, conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void conn_detach(psh_listener *l, conn *c)
+{
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    list_remove(l, c);
+}
+
+/* The status a request that stopped short gets: an early failure the bytes so far already
+ * show (e.g. bad magic), else ConnectionError (spec 1.5 steps 2, 6, 7). */
+static psh_status short_status(psh_listener *l, const conn *c)
+{
+    size_t need = 0;
+    psh_status st = c->len > 0 ? psh_engine_frame_size(l->engine, c->buf, c->len, &need)
+                               : PSH_SUCCESS;
+    return st != PSH_SUCCESS ? st : PSH_ERR_CONNECTION_ERROR;
+}
+
+/* Best-effort default-header reply, then close. The 36 bytes fit an empty socket buffer, so
+ * a non-blocking send does not lose them unless the peer is gone. */
+static void conn_fail(psh_listener *l, conn *c, psh_status status)
+{
+    uint8_t hdr[PSH_WIRE_HEADER_SIZE];
+    psh_engine_error_response(status, hdr);
+    if (send(c->fd, hdr, sizeof hdr, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        LOG_DEBUG("fd %d: error reply %d not sent: %s", c->fd, (int)status, strerror(errno));
+    else
+        LOG_DEBUG("fd %d: early reply %d", c->fd, (int)status);
+    conn_detach(l, c);
+    conn_free(l, c);
+}
+
+static void enqueue(psh_listener *l, conn *c)
+{
+    conn_detach(l, c);
+    pthread_mutex_lock(&l->mu);
+    /* qcount < qcap: every queued item is an open connection and qcap == max_connections. */
+    l->queue[(l->qhead + l->qcount) % l->qcap] = c;
+    l->qcount++;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Grows the buffer towards c->target, charging the shared budget first. */
+static int grow_buffer(psh_listener *l, conn *c)
+{
+    size_t new_cap = c->cap * 2;
+    if (new_cap < FIRST_BUFFER)
+        new_cap = FIRST_BUFFER;
+    if (new_cap > c->target || new_cap < c->cap)
+        new_cap = c->target;
+    size_t extra = new_cap - c->cap;
+    size_t before = atomic_fetch_add(&l->buffered, extra);
+    if (before + extra > l->cfg.max_buffered_bytes) {
+        atomic_fetch_sub(&l->buffered, extra);
+        return -1;
+    }
+    uint8_t *p = psh_realloc(c->buf, new_cap);
+    if (p == NULL) {
+        atomic_fetch_sub(&l->buffered, extra);
+        return -1;
+    }
+    c->buf = p;
+    c->cap = new_cap;
+    return 0;
+}
+
+/* After new bytes: decide the next read target, or fail, or hand the frame to a worker. */
+static void advance(psh_listener *l, conn *c)
+{
+    if (c->need == 0) {
+        size_t need = 0;
+        psh_status st = psh_engine_frame_size(l->engine, c->buf, c->len, &need);
+        if (st != PSH_SUCCESS) {
+            conn_fail(l, c, st);
+            return;
+        }
+        if (need == 0) {
+            /* Not decidable yet: first the 6-byte prefix, then all hdr_size header bytes. */
+            if (c->len < PREFIX_SIZE) {
+                c->target = PREFIX_SIZE;
+            } else {
+                c->target = PREFIX_SIZE + ((size_t)c->buf[4] | (size_t)c->buf[5] << 8);
+                if (c->len >= c->target) /* a whole header and still undecided */
+                    conn_fail(l, c, PSH_ERR_INVALID_HEADER);
+            }
+            return;
+        }
+        if (need < c->len || need < PSH_WIRE_HEADER_SIZE) {
+            conn_fail(l, c, PSH_ERR_INVALID_HEADER);
+            return;
+        }
+        if (need > l->cfg.max_buffered_bytes) {
+            conn_fail(l, c, PSH_ERR_BODY_SIZE_EXCEEDS_LIMIT);
+            return;
+        }
+        c->need = need;
+        c->target = need;
+    }
+    if (c->len == c->need)
+        enqueue(l, c);
+}
+
+static void conn_readable(psh_listener *l, conn *c)
+{
+    if (c->cap < c->target && c->len == c->cap && grow_buffer(l, c) != 0) {
+        LOG_WARN("request buffer budget (%zu bytes) exhausted; refusing a request",
+                 l->cfg.max_buffered_bytes);
+        conn_fail(l, c, PSH_ERR_PSA_INSUFFICIENT_MEMORY);
+        return;
+    }
+    size_t room = (c->cap < c->target ? c->cap : c->target) - c->len;
+    ssize_t n = recv(c->fd, c->buf + c->len, room, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        LOG_DEBUG("fd %d: recv: %s", c->fd, strerror(errno));
+        conn_detach(l, c);
+        conn_free(l, c);
+        return;
+    }
+    if (n == 0) { /* the client stopped sending before the frame was complete */
+        conn_fail(l, c, short_status(l, c));
+        return;
+    }
+    c->len += (size_t)n;
+    advance(l, c);
+}
+
+static void set_accept(psh_listener *l, int on)
+{
+    struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &l->listen_tag};
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, l->listen_fd, &ev);
+}
+
+static void accept_some(psh_listener *l)
+{
+    for (int i = 0; i < ACCEPT_BATCH && l->listen_fd >= 0; i++) {
+        int fd = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Level-triggered epoll would spin on the pending connection: back off. */
+                LOG_WARN("accept: %s; pausing accepts for %d ms", strerror(errno),
+                         ACCEPT_PAUSE_MS);
+                l->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+                set_accept(l, 0);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                LOG_ERROR("accept: %s", strerror(errno));
+            }
+            return;
+        }
+        if (atomic_load(&l->open_conns) >= l->cfg.max_connections) {
+            LOG_DEBUG("max_connections (%u) reached: closing a new connection",
+                      l->cfg.max_connections);
+            close(fd);
+            continue;
+        }
+        conn *c = psh_calloc(1, sizeof *c);
+        if (c == NULL) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->target = PREFIX_SIZE;
+        c->deadline_ms = now_ms() + l->cfg.timeout_ms;
+        struct ucred cred;
+        socklen_t cred_len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
+            cred_len == sizeof cred) {
+            c->peer.has_credentials = 1;
+            c->peer.uid = cred.uid;
+            c->peer.gid = cred.gid;
+            c->peer.pid = cred.pid;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            close(fd);
+            psh_free(c);
+            continue;
+        }
+        atomic_fetch_add(&l->open_conns, 1);
+        c->prev = l->tail;
+        if (l->tail != NULL)
+            l->tail->next = c;
+        else
+            l->head = c;
+        l->tail = c;
+    }
+}
+
+/* ---- workers ------------------------------------------------------------------------------ */
+
+/* Writes all of data before deadline_ms; gives up (logged) on timeout or a vanished peer. */
+static void write_deadline(int fd, const uint8_t *data, size_t len, uint64_t deadline_ms)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            LOG_DEBUG("fd %d: response not delivered: %s", fd, strerror(errno));
+            return;
+        }
+        uint64_t now = now_ms();
+        if (now >= deadline_ms) {
+            LOG_INFO("fd %d: response write timed out after %zu of %zu bytes", fd, off, len);
+            return;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        if (poll(&p, 1, (int)(deadline_ms - now)) < 0 && errno != EINTR)
+            return;
+    }
+}
+
+static void serve(psh_listener *l, conn *c)
+{
+    uint8_t *resp = NULL;
+    size_t resp_len = 0;
+    uint8_t fallback[PSH_WIRE_HEADER_SIZE];
+
+    psh_engine_handle(l->engine, c->buf, c->len, &c->peer, &resp, &resp_len);
+    release_buffer(l, c); /* the request may hold secrets: the engine saw it; drop it now */
+    if (resp == NULL) {
+        psh_engine_error_response(PSH_ERR_PSA_INSUFFICIENT_MEMORY, fallback);
+        write_deadline(c->fd, fallback, sizeof fallback, now_ms() + l->cfg.timeout_ms);
+    } else {
+        write_deadline(c->fd, resp, resp_len, now_ms() + l->cfg.timeout_ms);
+        psh_engine_free_response(resp);
+    }
+    conn_free(l, c);
+}
+
+static void *worker_main(void *arg)
+{
+    psh_listener *l = arg;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        while (l->qcount == 0 && !l->stopping)
+            pthread_cond_wait(&l->cv, &l->mu);
+        if (l->qcount == 0) { /* stopping and drained */
+            pthread_mutex_unlock(&l->mu);
+            return NULL;
+        }
+        conn *c = l->queue[l->qhead];
+        l->qhead = (l->qhead + 1) % l->qcap;
+        l->qcount--;
+        pthread_mutex_unlock(&l->mu);
+        serve(l, c);
+    }
+}
+
+static void stop_workers(psh_listener *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stopping = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    for (size_t i = 0; i < l->nworkers; i++)
+        pthread_join(l->workers[i], NULL);
+    l->nworkers = 0;
+}
+
+/* Workers get every signal blocked: SIGTERM/SIGINT are for the caller's stop_fd. */
+static psh_status start_workers(psh_listener *l)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (unsigned i = 0; i < l->cfg.thread_pool_size; i++) {
+        if (pthread_create(&l->workers[i], NULL, worker_main, l) != 0) {
+            LOG_ERROR("cannot start worker thread %u", i);
+            break;
+        }
+        l->nworkers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return l->nworkers == l->cfg.thread_pool_size ? PSH_SUCCESS : PSH_ERR_PSA_GENERIC;
+}
+
+/* ---- event loop --------------------------------------------------------------------------- */
+
+static void stop_accepting(psh_listener *l, int stop_fd)
+{
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, stop_fd, NULL);
+    if (l->listen_fd >= 0) {
+        epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, l->listen_fd, NULL);
+        close(l->listen_fd);
+        l->listen_fd = -1;
+    }
+    unlink_own_socket(l);
+}
+
+static int next_timeout(psh_listener *l, uint64_t now)
+{
+    uint64_t until = UINT64_MAX;
+    if (l->head != NULL)
+        until = l->head->deadline_ms;
+    if (l->accept_paused_until != 0 && l->accept_paused_until < until)
+        until = l->accept_paused_until;
+    if (until == UINT64_MAX)
+        return -1;
+    return until <= now ? 0 : (int)(until - now);
+}
+
+psh_status psh_listener_run(psh_listener *l, int stop_fd)
+{
+    struct epoll_event evs[EVENTS_MAX];
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->listen_tag};
+    psh_status status = PSH_ERR_CORRUPTION;
+    int accepting = 1;
+
+    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->listen_fd, &ev) != 0)
+        return PSH_ERR_PSA_GENERIC;
+    ev.data.ptr = &l->stop_tag;
+    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, stop_fd, &ev) != 0)
+        return PSH_ERR_PSA_GENERIC;
+    status = start_workers(l);
+    if (status != PSH_SUCCESS) {
+        accepting = 0;
+        stop_accepting(l, stop_fd);
+    }
+    /* After stop: no new connections; the ones still reading finish or time out. */
+    while (accepting || l->head != NULL) {
+        uint64_t now = now_ms();
+        while (l->head != NULL && l->head->deadline_ms <= now) {
+            conn *c = l->head;
+            LOG_DEBUG("fd %d: request deadline passed after %zu bytes", c->fd, c->len);
+            conn_fail(l, c, short_status(l, c));
+        }
+        if (l->accept_paused_until != 0 && l->accept_paused_until <= now) {
+            l->accept_paused_until = 0;
+            if (l->listen_fd >= 0)
+                set_accept(l, 1);
+        }
+        if (!accepting && l->head == NULL)
+            break;
+        int n = epoll_wait(l->epoll_fd, evs, EVENTS_MAX, next_timeout(l, now));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG_ERROR("epoll_wait: %s", strerror(errno));
+            status = PSH_ERR_PSA_GENERIC;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == &l->stop_tag) {
+                LOG_INFO("stopping: no new connections, finishing in-flight requests");
+                accepting = 0;
+                stop_accepting(l, stop_fd);
+            } else if (evs[i].data.ptr == &l->listen_tag) {
+                if (l->listen_fd >= 0)
+                    accept_some(l);
+            } else {
+                conn_readable(l, evs[i].data.ptr);
+            }
+        }
+    }
+    while (l->head != NULL) /* only after an epoll failure */
+        conn_fail(l, l->head, PSH_ERR_CONNECTION_ERROR);
+    stop_accepting(l, stop_fd);
+    stop_workers(l);
+    return status;
+}
+
+void psh_listener_destroy(psh_listener *l)
+{
+    if (l == NULL)
+        return;
+    while (l->head != NULL) {
+        conn *c = l->head;
+        list_remove(l, c);
+        conn_free(l, c);
+    }
+    stop_workers(l);
+    while (l->qcount > 0) { /* only if no worker ever ran */
+        conn_free(l, l->queue[l->qhead]);
+        l->qhead = (l->qhead + 1) % l->qcap;
+        l->qcount--;
+    }
+    if (l->listen_fd >= 0)
+        close(l->listen_fd);
+    unlink_own_socket(l);
+    if (l->epoll_fd >= 0)
+        close(l->epoll_fd);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    psh_free(l->queue);
+    psh_free(l->workers);
+    psh_free(l);
+}

@@ -132,16 +132,25 @@ static int connect_socket(const psh_client *client, int64_t deadline)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    /* A full backlog gives EAGAIN on a non-blocking Unix socket, and nothing is pending:
+     * retry until the deadline. EINPROGRESS is waited for and its result read. */
+    while (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         short rev = 0;
         int err = 0;
         socklen_t elen = sizeof err;
-        /* A full backlog gives EAGAIN on Unix sockets; wait for writability then. */
-        if ((errno != EINPROGRESS && errno != EAGAIN) || wait_fd(fd, POLLOUT, deadline, &rev) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
-            close(fd);
-            return -1;
+        if (errno == EINTR)
+            continue;
+        if (errno == EISCONN) /* an interrupted connect completed meanwhile */
+            break;
+        if (errno == EAGAIN && time_left(deadline) != 0) {
+            poll(NULL, 0, 10);
+            continue;
         }
+        if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline, &rev) == 0 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0)
+            break;
+        close(fd);
+        return -1;
     }
     return fd;
 }

@@ -46,7 +46,8 @@ static void fill_sig(psh_pb_alg *s, const psh_algorithm *a)
     case PSH_ALG_RSA_PKCS1V15_SIGN:
         psa_algorithm__algorithm__asymmetric_signature__rsa_pkcs1v15_sign__init(&s->pkcs1);
         s->pkcs1.hash_alg = &s->sign_hash;
-        sig->variant_case = PSA_ALGORITHM__ALGORITHM__ASYMMETRIC_SIGNATURE__VARIANT_RSA_PKCS1V15_SIGN;
+        sig->variant_case =
+            PSA_ALGORITHM__ALGORITHM__ASYMMETRIC_SIGNATURE__VARIANT_RSA_PKCS1V15_SIGN;
         sig->rsa_pkcs1v15_sign = &s->pkcs1;
         break;
     case PSH_ALG_RSA_PKCS1V15_SIGN_RAW:
@@ -211,16 +212,26 @@ static void init_key_type(psh_pb_attrs *s, const psh_key_attributes *a)
         fn(&s->t.member);                 \
         t->field = &s->t.member;          \
         break;
-        EMPTY_TYPE(PSH_KEY_TYPE_RAW_DATA, raw_data, raw_data, psa_key_attributes__key_type__raw_data__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_HMAC, hmac, hmac, psa_key_attributes__key_type__hmac__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_DERIVE, derive, derive, psa_key_attributes__key_type__derive__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_AES, aes, aes, psa_key_attributes__key_type__aes__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_DES, des, des, psa_key_attributes__key_type__des__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_CAMELLIA, camellia, camellia, psa_key_attributes__key_type__camellia__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_ARC4, arc4, arc4, psa_key_attributes__key_type__arc4__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_CHACHA20, chacha20, chacha20, psa_key_attributes__key_type__chacha20__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_RSA_PUBLIC_KEY, rsa_pub, rsa_public_key, psa_key_attributes__key_type__rsa_public_key__init)
-        EMPTY_TYPE(PSH_KEY_TYPE_RSA_KEY_PAIR, rsa_pair, rsa_key_pair, psa_key_attributes__key_type__rsa_key_pair__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_RAW_DATA, raw_data, raw_data,
+                   psa_key_attributes__key_type__raw_data__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_HMAC, hmac, hmac,
+                   psa_key_attributes__key_type__hmac__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_DERIVE, derive, derive,
+                   psa_key_attributes__key_type__derive__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_AES, aes, aes,
+                   psa_key_attributes__key_type__aes__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_DES, des, des,
+                   psa_key_attributes__key_type__des__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_CAMELLIA, camellia, camellia,
+                   psa_key_attributes__key_type__camellia__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_ARC4, arc4, arc4,
+                   psa_key_attributes__key_type__arc4__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_CHACHA20, chacha20, chacha20,
+                   psa_key_attributes__key_type__chacha20__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_RSA_PUBLIC_KEY, rsa_pub, rsa_public_key,
+                   psa_key_attributes__key_type__rsa_public_key__init)
+        EMPTY_TYPE(PSH_KEY_TYPE_RSA_KEY_PAIR, rsa_pair, rsa_key_pair,
+                   psa_key_attributes__key_type__rsa_key_pair__init)
 #undef EMPTY_TYPE
     case PSH_KEY_TYPE_ECC_KEY_PAIR:
         psa_key_attributes__key_type__ecc_key_pair__init(&s->t.ecc_pair);
@@ -282,8 +293,9 @@ psh_status psh_pb_attrs_fill(psh_pb_attrs *s, const psh_key_attributes *a)
 
 static psh_hash sign_hash_read(const PsaAlgorithm__Algorithm__AsymmetricSignature__SignHash *h)
 {
-    if (h != NULL &&
-        h->variant_case == PSA_ALGORITHM__ALGORITHM__ASYMMETRIC_SIGNATURE__SIGN_HASH__VARIANT_SPECIFIC)
+    const int specific =
+        PSA_ALGORITHM__ALGORITHM__ASYMMETRIC_SIGNATURE__SIGN_HASH__VARIANT_SPECIFIC;
+    if (h != NULL && (int)h->variant_case == specific)
         return (psh_hash)h->specific;
     return PSH_HASH_ANY;
 }
@@ -362,7 +374,8 @@ void psh_pb_alg_read(const PsaAlgorithm__Algorithm *m, psh_algorithm *out)
         break;
     case PSA_ALGORITHM__ALGORITHM__VARIANT_AEAD:
         out->kind = PSH_ALG_AEAD;
-        if (m->aead->variant_case == PSA_ALGORITHM__ALGORITHM__AEAD__VARIANT_AEAD_WITH_SHORTENED_TAG) {
+        if (m->aead->variant_case ==
+            PSA_ALGORITHM__ALGORITHM__AEAD__VARIANT_AEAD_WITH_SHORTENED_TAG) {
             out->cipher = (uint32_t)m->aead->aead_with_shortened_tag->aead_alg;
             out->length = m->aead->aead_with_shortened_tag->tag_length;
         } else {

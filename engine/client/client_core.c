@@ -91,8 +91,11 @@ exit:
     return st;
 }
 
-#define FREE_PB(m) \
-    do { if ((m) != NULL) protobuf_c_message_free_unpacked(&(m)->base, &psh_pb_allocator); } while (0)
+#define FREE_PB(m)                                                                  \
+    do {                                                                            \
+        if ((m) != NULL)                                                            \
+            protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), &psh_pb_allocator); \
+    } while (0)
 
 psh_status psh_client_ping(const psh_client *client, uint8_t *version_maj, uint8_t *version_min)
 {

@@ -49,7 +49,8 @@ static int is_sig(const psh_algorithm *alg)
 
 static int is_enc(const psh_algorithm *alg)
 {
-    return alg != NULL && (alg->kind == PSH_ALG_RSA_PKCS1V15_CRYPT || alg->kind == PSH_ALG_RSA_OAEP);
+    return alg != NULL &&
+           (alg->kind == PSH_ALG_RSA_PKCS1V15_CRYPT || alg->kind == PSH_ALG_RSA_OAEP);
 }
 
 psh_status psh_client_encode_generate_key(const char *name, const psh_key_attributes *attr,
@@ -147,7 +148,8 @@ psh_status psh_client_export_public_key(const psh_client *client, const char *na
     op.key_name = (char *)name;
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_EXPORT_PUBLIC_KEY, 1, &op.base,
                             &psa_export_public_key__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->data : NULL, 0, data, data_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->data : NULL, 0,
+                      data, data_len);
 }
 
 psh_status psh_client_export_key(const psh_client *client, const char *name, uint8_t **data,
@@ -164,7 +166,8 @@ psh_status psh_client_export_key(const psh_client *client, const char *name, uin
     op.key_name = (char *)name;
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_EXPORT_KEY, 1, &op.base,
                             &psa_export_key__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->data : NULL, 1, data, data_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->data : NULL, 1,
+                      data, data_len);
 }
 
 psh_status psh_client_sign_hash(const psh_client *client, const char *name,
@@ -186,7 +189,8 @@ psh_status psh_client_sign_hash(const psh_client *client, const char *name,
     op.hash = bin(hash, hash_len);
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_SIGN_HASH, 1, &op.base,
                             &psa_sign_hash__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->signature : NULL, 0, signature, signature_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->signature : NULL, 0,
+                      signature, signature_len);
 }
 
 psh_status psh_client_verify_hash(const psh_client *client, const char *name,
@@ -228,7 +232,8 @@ psh_status psh_client_sign_message(const psh_client *client, const char *name,
     op.message = bin(msg, msg_len);
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_SIGN_MESSAGE, 1, &op.base,
                             &psa_sign_message__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->signature : NULL, 0, signature, signature_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->signature : NULL, 0,
+                      signature, signature_len);
 }
 
 psh_status psh_client_verify_message(const psh_client *client, const char *name,
@@ -274,7 +279,8 @@ psh_status psh_client_asymmetric_encrypt(const psh_client *client, const char *n
     op.salt = bin(salt, salt_len);
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_ASYMMETRIC_ENCRYPT, 1, &op.base,
                             &psa_asymmetric_encrypt__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->ciphertext : NULL, 0, ciphertext, ciphertext_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->ciphertext : NULL, 0,
+                      ciphertext, ciphertext_len);
 }
 
 psh_status psh_client_asymmetric_decrypt(const psh_client *client, const char *name,
@@ -300,7 +306,8 @@ psh_status psh_client_asymmetric_decrypt(const psh_client *client, const char *n
     op.salt = bin(salt, salt_len);
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_ASYMMETRIC_DECRYPT, 1, &op.base,
                             &psa_asymmetric_decrypt__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->plaintext : NULL, 1, plaintext, plaintext_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->plaintext : NULL, 1,
+                      plaintext, plaintext_len);
 }
 
 psh_status psh_client_generate_random(const psh_client *client, size_t size, uint8_t **random,
@@ -315,7 +322,8 @@ psh_status psh_client_generate_random(const psh_client *client, size_t size, uin
     op.size = size;
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_GENERATE_RANDOM, 0, &op.base,
                             &psa_generate_random__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->random_bytes : NULL, 1, random, random_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->random_bytes : NULL, 1,
+                      random, random_len);
 }
 
 psh_status psh_client_hash_compute(const psh_client *client, psh_hash alg, const uint8_t *input,
@@ -333,7 +341,8 @@ psh_status psh_client_hash_compute(const psh_client *client, psh_hash alg, const
     op.input = bin(input, input_len);
     st = psh_client_call_pb(client, client->provider, PSH_OP_PSA_HASH_COMPUTE, 0, &op.base,
                             &psa_hash_compute__result__descriptor, AS_MSG(&r));
-    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->hash : NULL, 0, hash, hash_len);
+    return take_bytes(st, (ProtobufCMessage *)r, r ? &r->hash : NULL, 0,
+                      hash, hash_len);
 }
 
 psh_status psh_client_hash_compare(const psh_client *client, psh_hash alg, const uint8_t *input,

@@ -361,7 +361,8 @@ static int crypt_cmd(tool_ctx *ctx, int encrypt)
 {
     const char *cmd = encrypt ? "encrypt" : "decrypt";
     const char *name, *data_hex = NULL, *file = NULL, *out = NULL;
-    opt_spec specs[] = {{"--data", &data_hex, NULL}, {"--file", &file, NULL}, {"--out", &out, NULL}};
+    opt_spec specs[] = {
+        {"--data", &data_hex, NULL}, {"--file", &file, NULL}, {"--out", &out, NULL}};
     psh_key_info k;
     uint8_t *in = NULL, *res = NULL;
     size_t in_len = 0, res_len = 0;

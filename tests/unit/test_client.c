@@ -36,6 +36,7 @@ typedef struct fake_server {
     unsigned char reply[256];
     size_t reply_len;
     int stall;                   /* never reply: wait for the client to hang up */
+    int early;                   /* reply after the header, leaving the body unread */
     unsigned char request[1024]; /* what the client sent */
     size_t request_len;
     pthread_t thread;
@@ -55,6 +56,8 @@ static void *serve_one(void *arg)
         if (n <= 0)
             break;
         s->request_len += (size_t)n;
+        if (s->request_len >= 36 && s->early)
+            break;
         if (s->request_len >= 36) {
             const unsigned char *h = s->request;
             size_t body = (size_t)h[22] | (size_t)h[23] << 8 | (size_t)h[24] << 16 |
@@ -232,6 +235,60 @@ static void test_generate_key(psh_client *c, fake_server *s)
     server_stop(s);
 }
 
+/* A ListKeys result holding the spec 1.6 attributes as the reference echoes them. */
+static const char *LIST_KEYS_RESP =
+    "10 a7 c0 5e 1e 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2b 00 00 00 00 00 1a 00 "
+    "00 00 00 00 00 00"
+    "0a 29 08 01 12 06 6d 79 5f 6b 65 79 1a 1d 0a 02 52 00 10 80 10 1a 14 0a 08 30 01 38 01 40 "
+    "01 48 01 12 08 32 06 0a 04 0a 02 10 07";
+
+static void test_list_keys(psh_client *c, fake_server *s)
+{
+    psh_key_info *keys = NULL;
+    size_t n = 0;
+
+    server_start(s, LIST_KEYS_RESP, 0);
+    CHECK_EQ_INT(psh_client_list_keys(c, &keys, &n), PSH_SUCCESS);
+    server_stop(s);
+    REQUIRE(n == 1);
+    CHECK(strcmp(keys[0].name, "my_key") == 0);
+    CHECK_EQ_INT(keys[0].provider_id, 1);
+    CHECK_EQ_INT(keys[0].attributes.type, PSH_KEY_TYPE_RSA_KEY_PAIR);
+    CHECK_EQ_INT(keys[0].attributes.bits, 2048);
+    CHECK_EQ_INT(keys[0].attributes.usage, PSH_USAGE_SIGN_HASH | PSH_USAGE_VERIFY_HASH |
+                                               PSH_USAGE_SIGN_MESSAGE | PSH_USAGE_VERIFY_MESSAGE);
+    CHECK_EQ_INT(keys[0].attributes.alg.kind, PSH_ALG_RSA_PKCS1V15_SIGN);
+    CHECK_EQ_INT(keys[0].attributes.alg.hash, PSH_HASH_SHA_256);
+    psh_client_free_key_infos(keys, n);
+}
+
+/* A service may answer an oversized request before reading it (spec 1.5 step 5); the client
+ * must stop writing and still return that answer rather than block or fail. */
+static void test_early_reply(psh_client *c, fake_server *s)
+{
+    size_t body_len = 8u << 20;
+    uint8_t *body = calloc(1, body_len), *frame = NULL, *resp = NULL;
+    size_t frame_len = 0, resp_len = 0;
+
+    REQUIRE(body != NULL);
+    REQUIRE(psh_client_build_request(c, 1, PSH_OP_PSA_GENERATE_RANDOM, 0, body, body_len, &frame,
+                                     &frame_len) == PSH_SUCCESS);
+    s->early = 1;
+    server_start(s,
+                 "10 a7 c0 5e 1e 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+                 "00 00 01 00 00 00 14 00 00 00",
+                 0);
+    CHECK_EQ_INT(psh_client_transact(c, frame, frame_len, &resp, &resp_len), PSH_SUCCESS);
+    server_stop(s);
+    s->early = 0;
+    CHECK_EQ_INT(resp_len, 36);
+    if (resp_len == 36)
+        CHECK_EQ_INT(resp[32], 20); /* BodySizeExceedsLimit */
+    psh_client_free(resp);
+    psh_client_free(frame);
+    free(body);
+}
+
 static void test_unix_auth(psh_client *c, fake_server *s)
 {
     psh_client u = *c;
@@ -290,5 +347,7 @@ int main(int argc, char **argv)
     test_bad_replies(&c, &s);
     test_generate_key(&c, &s);
     test_unix_auth(&c, &s);
+    test_list_keys(&c, &s);
+    test_early_reply(&c, &s);
     CHECK_DONE();
 }

@@ -92,6 +92,16 @@ static psh_status kim_to_psh_status(sqlite3 *db, int rc, const char *what)
     }
 }
 
+/* While opening, the caller gets the reason in err and prints it once: log at debug only. */
+static psh_status kim_open_status(sqlite3 *db, int rc, const char *what)
+{
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return PSH_SUCCESS;
+    LOG_DEBUG("%s: sqlite error %d: %s", what, rc,
+              db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return PSH_ERR_KEY_INFO_MANAGER_ERROR;
+}
+
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
@@ -181,7 +191,7 @@ static psh_status check_tables(sqlite3 *db, int *ours, char *err, size_t err_siz
     if (rc != SQLITE_OK) {
         set_err(err, err_size, "KIM file is not a usable SQLite database: %s",
                 sqlite3_errmsg(db));
-        status = kim_to_psh_status(db, rc, "read schema");
+        status = kim_open_status(db, rc, "read schema");
         goto exit;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -198,7 +208,7 @@ static psh_status check_tables(sqlite3 *db, int *ours, char *err, size_t err_siz
     if (rc != SQLITE_DONE) {
         set_err(err, err_size, "KIM file is not a usable SQLite database: %s",
                 sqlite3_errmsg(db));
-        status = kim_to_psh_status(db, rc, "read schema");
+        status = kim_open_status(db, rc, "read schema");
         goto exit;
     }
     status = PSH_SUCCESS;
@@ -215,7 +225,7 @@ static psh_status check_version(sqlite3 *db, char *err, size_t err_size)
         db, "SELECT int_value FROM kim_metadata WHERE id = 'psh_schema_version'", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_err(err, err_size, "KIM schema unreadable: %s", sqlite3_errmsg(db));
-        status = kim_to_psh_status(db, rc, "read schema version");
+        status = kim_open_status(db, rc, "read schema version");
         goto exit;
     }
     rc = sqlite3_step(st);
@@ -227,7 +237,7 @@ static psh_status check_version(sqlite3 *db, char *err, size_t err_size)
     }
     if (rc != SQLITE_ROW) {
         set_err(err, err_size, "KIM schema unreadable: %s", sqlite3_errmsg(db));
-        status = kim_to_psh_status(db, rc, "read schema version");
+        status = kim_open_status(db, rc, "read schema version");
         goto exit;
     }
     if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
@@ -260,7 +270,7 @@ static psh_status create_or_check_schema(sqlite3 *db, char *err, size_t err_size
             rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             set_err(err, err_size, "cannot create KIM schema: %s", sqlite3_errmsg(db));
-            status = kim_to_psh_status(db, rc, "create schema");
+            status = kim_open_status(db, rc, "create schema");
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             goto exit;
         }
@@ -330,7 +340,7 @@ psh_status psh_kim_open(const char *path, psh_kim **out, char *err, size_t err_s
     if (rc != SQLITE_OK) {
         set_err(err, err_size, "cannot open KIM %s: %s", path,
                 kim->db != NULL ? sqlite3_errmsg(kim->db) : sqlite3_errstr(rc));
-        status = kim_to_psh_status(kim->db, rc, "open");
+        status = kim_open_status(kim->db, rc, "open");
         goto exit;
     }
     sqlite3_extended_result_codes(kim->db, 1);
@@ -347,7 +357,7 @@ psh_status psh_kim_open(const char *path, psh_kim **out, char *err, size_t err_s
     if (rc != SQLITE_OK) {
         set_err(err, err_size, "KIM file %s is not a usable SQLite database: %s", path,
                 sqlite3_errmsg(kim->db));
-        status = kim_to_psh_status(kim->db, rc, "configure");
+        status = kim_open_status(kim->db, rc, "configure");
         goto exit;
     }
     status = create_or_check_schema(kim->db, err, err_size);

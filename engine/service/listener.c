@@ -287,7 +287,7 @@ exit:
 static void release_buffer(psh_listener *l, conn *c)
 {
     if (c->buf != NULL) {
-        psh_free(c->buf);
+        psh_free_secret(c->buf, c->cap); /* requests carry imported keys and plaintexts */
         atomic_fetch_sub(&l->buffered, c->cap);
     }
     c->buf = NULL;
@@ -382,6 +382,27 @@ static int grow_buffer(psh_listener *l, conn *c)
     return 0;
 }
 
+/* Core discovery operations (Ping, ListProviders, ListOpcodes, ListAuthenticators) touch no
+ * storage and no provider and answer in microseconds with a few hundred bytes: serving them
+ * on the event loop saves two thread hand-offs, most of their cost. */
+static int is_inline_opcode(const conn *c)
+{
+    uint32_t op;
+    if (c->len < PSH_WIRE_HEADER_SIZE || c->buf[10] != 0)
+        return 0;
+    op = (uint32_t)c->buf[28] | (uint32_t)c->buf[29] << 8 | (uint32_t)c->buf[30] << 16 |
+         (uint32_t)c->buf[31] << 24;
+    return op == 1 || op == 8 || op == 9 || op == 14;
+}
+
+static void serve(psh_listener *l, conn *c, int may_wait);
+
+static void serve_inline(psh_listener *l, conn *c)
+{
+    conn_detach(l, c);
+    serve(l, c, 0); /* never block the loop on a client that does not read */
+}
+
 /* After new bytes: decide the next read target, or fail, or hand the frame to a worker. */
 static void advance(psh_listener *l, conn *c)
 {
@@ -414,8 +435,12 @@ static void advance(psh_listener *l, conn *c)
         c->need = need;
         c->target = need;
     }
-    if (c->len == c->need)
-        enqueue(l, c);
+    if (c->len == c->need) {
+        if (is_inline_opcode(c))
+            serve_inline(l, c);
+        else
+            enqueue(l, c);
+    }
 }
 
 static void conn_readable(psh_listener *l, conn *c)
@@ -536,8 +561,9 @@ static void write_deadline(int fd, const uint8_t *data, size_t len, uint64_t dea
     }
 }
 
-static void serve(psh_listener *l, conn *c)
+static void serve(psh_listener *l, conn *c, int may_wait)
 {
+    uint64_t deadline = now_ms() + (may_wait ? l->cfg.timeout_ms : 0);
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     uint8_t fallback[PSH_WIRE_HEADER_SIZE];
@@ -546,9 +572,9 @@ static void serve(psh_listener *l, conn *c)
     release_buffer(l, c); /* the request may hold secrets: the engine saw it; drop it now */
     if (resp == NULL) {
         psh_engine_error_response(PSH_ERR_PSA_INSUFFICIENT_MEMORY, fallback);
-        write_deadline(c->fd, fallback, sizeof fallback, now_ms() + l->cfg.timeout_ms);
+        write_deadline(c->fd, fallback, sizeof fallback, deadline);
     } else {
-        write_deadline(c->fd, resp, resp_len, now_ms() + l->cfg.timeout_ms);
+        write_deadline(c->fd, resp, resp_len, deadline);
         psh_engine_free_response(resp);
     }
     conn_free(l, c);
@@ -569,7 +595,7 @@ static void *worker_main(void *arg)
         l->qhead = (l->qhead + 1) % l->qcap;
         l->qcount--;
         pthread_mutex_unlock(&l->mu);
-        serve(l, c);
+        serve(l, c, 1);
     }
 }
 

@@ -128,3 +128,70 @@ psh_status psh_policy_check_sign(const psh_key_attrs *key, psa_key_usage_t usage
         return PSH_ERR_PSA_INVALID_ARGUMENT;
     return PSH_SUCCESS;
 }
+
+int psh_policy_alg_fits_type(psa_key_type_t type, psa_algorithm_t alg, int needs_private)
+{
+    /* 0 for every non-symmetric type; 1 for stream ciphers; the block size otherwise. */
+    size_t block = PSA_BLOCK_CIPHER_BLOCK_LENGTH(type);
+
+    if (PSA_ALG_IS_SIGN(alg))
+        return sign_alg_fits_key(type, alg, needs_private);
+    if (needs_private && PSA_KEY_TYPE_IS_ASYMMETRIC(type) && !PSA_KEY_TYPE_IS_KEY_PAIR(type))
+        return 0;
+    if (PSA_ALG_IS_ASYMMETRIC_ENCRYPTION(alg))
+        return PSA_KEY_TYPE_IS_RSA(type);
+    if (PSA_ALG_IS_AEAD(alg)) {
+        psa_algorithm_t base = PSA_ALG_AEAD_WITH_DEFAULT_LENGTH_TAG(alg);
+        if (base == PSA_ALG_CHACHA20_POLY1305)
+            return type == PSA_KEY_TYPE_CHACHA20;
+        return (base == PSA_ALG_GCM || base == PSA_ALG_CCM) && block == 16;
+    }
+    if (PSA_ALG_IS_CIPHER(alg)) {
+        if (alg == PSA_ALG_STREAM_CIPHER)
+            return type == PSA_KEY_TYPE_CHACHA20 || type == PSA_KEY_TYPE_ARC4;
+        return block > 1; /* every block mode needs a block cipher */
+    }
+    if (PSA_ALG_IS_HMAC(alg))
+        return type == PSA_KEY_TYPE_HMAC;
+    if (PSA_ALG_IS_MAC(alg)) /* CMAC, CBC-MAC */
+        return block > 1;
+    if (PSA_ALG_IS_KEY_AGREEMENT(alg)) {
+        psa_algorithm_t base = PSA_ALG_KEY_AGREEMENT_GET_BASE(alg);
+        if (base == PSA_ALG_ECDH)
+            return PSA_KEY_TYPE_IS_ECC_KEY_PAIR(type);
+        if (base == PSA_ALG_FFDH)
+            return PSA_KEY_TYPE_IS_DH_KEY_PAIR(type);
+        return 0;
+    }
+    if (PSA_ALG_IS_KEY_DERIVATION(alg))
+        return type == PSA_KEY_TYPE_DERIVE;
+    return 0;
+}
+
+psh_status psh_policy_check_crypto(const psh_key_attrs *key, psa_key_usage_t usage,
+                                   psa_algorithm_t alg)
+{
+    const psa_key_usage_t private_use = PSA_KEY_USAGE_DECRYPT | PSA_KEY_USAGE_DERIVE |
+                                        PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_SIGN_MESSAGE;
+    psh_status st = psh_policy_check_use(key, usage, alg);
+
+    if (st != PSH_SUCCESS)
+        return st;
+    if (!psh_policy_alg_fits_type(key->type, alg, (usage & private_use) != 0))
+        return PSH_ERR_PSA_INVALID_ARGUMENT;
+    return PSH_SUCCESS;
+}
+
+psh_status psh_policy_can_use(const psh_key_attrs *a)
+{
+    const psa_key_usage_t use_flags = PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT |
+                                      PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_SIGN_MESSAGE |
+                                      PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_VERIFY_MESSAGE;
+
+    /* Every negative answer is NotSupported, as the reference (spec 6.4 [DIFF]). */
+    if (a->alg == PSA_ALG_NONE || (a->usage & use_flags) == 0)
+        return PSH_ERR_PSA_NOT_SUPPORTED;
+    if (!psh_policy_alg_fits_type(a->type, a->alg, 0))
+        return PSH_ERR_PSA_NOT_SUPPORTED;
+    return PSH_SUCCESS;
+}

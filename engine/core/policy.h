@@ -30,6 +30,21 @@ psh_status psh_policy_check_use(const psh_key_attrs *key, psa_key_usage_t usage,
 psh_status psh_policy_check_sign(const psh_key_attrs *key, psa_key_usage_t usage,
                                  psa_algorithm_t alg, size_t hash_len, int is_hash);
 
+/* 1 when alg can be used with a key of this type (PSA compatibility rules). needs_private: the
+ * operation uses the private half (decrypt, sign, derive), so a public key does not fit. */
+int psh_policy_alg_fits_type(psa_key_type_t type, psa_algorithm_t alg, int needs_private);
+
+/* Keyed crypto other than signatures (encrypt/decrypt, AEAD, cipher, MAC, key agreement):
+ * usage flag and permitted algorithm -> PsaErrorNotPermitted; alg that does not fit the key
+ * type (or a public key where the private half is needed) -> PsaErrorInvalidArgument. */
+psh_status psh_policy_check_crypto(const psh_key_attrs *key, psa_key_usage_t usage,
+                                   psa_algorithm_t alg);
+
+/* CanDoCrypto's core part of the USE check (spec 6.4): PsaErrorNotSupported when the policy
+ * algorithm is None, when no encrypt/decrypt/sign/verify flag is set, or when the algorithm
+ * does not fit the key type; SUCCESS otherwise. */
+psh_status psh_policy_can_use(const psh_key_attrs *attrs);
+
 /* 1 when the policy algorithm or key type is deprecated (spec 6.2 PsaGenerateKey). */
 int psh_policy_is_deprecated(const psh_key_attrs *attrs);
 

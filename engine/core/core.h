@@ -41,6 +41,10 @@ enum {
     PSH_OP_CORE = 1u << 0,       /* goes to provider 0 */
     PSH_OP_ADMIN = 1u << 1,      /* needs an admin identity */
     PSH_OP_NEEDS_AUTH = 1u << 2, /* NoAuth requests get NotAuthenticated */
+    /* Served but never listed by ListOpcodes: Parsec's Rust clients (parsec-interface
+     * 0.27-0.30) reject a whole ListOpcodes result holding an opcode they do not know
+     * (docs/mac-opcodes.md). */
+    PSH_OP_UNLISTED = 1u << 3,
 };
 
 typedef struct psh_opcode_row {
@@ -53,6 +57,8 @@ typedef struct psh_opcode_row {
 
 /* The row for an opcode, or NULL when it does not exist (spec 1.5 step 8d). */
 const psh_opcode_row *psh_opcode_lookup(uint32_t opcode);
+/* 1 when ListOpcodes may list the opcode (it exists and is not PSH_OP_UNLISTED). */
+int psh_opcode_advertised(uint32_t opcode);
 /* The opcode's Parsec name, or NULL. */
 const char *psh_opcode_name(uint32_t opcode);
 
@@ -82,6 +88,20 @@ psh_status psh_op_sign_hash(psh_request *req, const ProtobufCMessage *op);
 psh_status psh_op_verify_hash(psh_request *req, const ProtobufCMessage *op);
 psh_status psh_op_sign_message(psh_request *req, const ProtobufCMessage *op);
 psh_status psh_op_verify_message(psh_request *req, const ProtobufCMessage *op);
+
+psh_status psh_op_asymmetric_encrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_asymmetric_decrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_generate_random(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_hash_compute(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_hash_compare(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_aead_encrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_aead_decrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_raw_key_agreement(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_cipher_encrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_cipher_decrypt(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_mac_compute(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_mac_verify(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_can_do_crypto(psh_request *req, const ProtobufCMessage *op);
 
 /* Destroys one key: KIM record first (so no mapping to nothing survives a crash), then the
  * provider object. Used by PsaDestroyKey and DeleteClient. */

@@ -39,6 +39,7 @@
 #define CORE PSH_OP_CORE
 #define ADMIN PSH_OP_ADMIN
 #define AUTH PSH_OP_NEEDS_AUTH
+#define UNLISTED PSH_OP_UNLISTED
 
 /* Handlers added by later operation files are weak-free: a NULL handler answers
  * PsaErrorNotSupported after the body decodes. */
@@ -52,20 +53,20 @@ static const psh_opcode_row opcode_table[] = {
     {7, "PsaExportPublicKey", AUTH, &psa_export_public_key__operation__descriptor, psh_op_export_public_key},
     {8, "ListProviders", CORE, &list_providers__operation__descriptor, psh_op_list_providers},
     {9, "ListOpcodes", CORE, &list_opcodes__operation__descriptor, psh_op_list_opcodes},
-    {10, "PsaAsymmetricEncrypt", AUTH, &psa_asymmetric_encrypt__operation__descriptor, NULL},
-    {11, "PsaAsymmetricDecrypt", AUTH, &psa_asymmetric_decrypt__operation__descriptor, NULL},
+    {10, "PsaAsymmetricEncrypt", AUTH, &psa_asymmetric_encrypt__operation__descriptor, psh_op_asymmetric_encrypt},
+    {11, "PsaAsymmetricDecrypt", AUTH, &psa_asymmetric_decrypt__operation__descriptor, psh_op_asymmetric_decrypt},
     {12, "PsaExportKey", AUTH, &psa_export_key__operation__descriptor, psh_op_export_key},
-    {13, "PsaGenerateRandom", 0, &psa_generate_random__operation__descriptor, NULL},
+    {13, "PsaGenerateRandom", 0, &psa_generate_random__operation__descriptor, psh_op_generate_random},
     {14, "ListAuthenticators", CORE, &list_authenticators__operation__descriptor, psh_op_list_authenticators},
-    {15, "PsaHashCompute", 0, &psa_hash_compute__operation__descriptor, NULL},
-    {16, "PsaHashCompare", 0, &psa_hash_compare__operation__descriptor, NULL},
-    {17, "PsaAeadEncrypt", AUTH, &psa_aead_encrypt__operation__descriptor, NULL},
-    {18, "PsaAeadDecrypt", AUTH, &psa_aead_decrypt__operation__descriptor, NULL},
-    {19, "PsaRawKeyAgreement", AUTH, &psa_raw_key_agreement__operation__descriptor, NULL},
-    {20, "PsaCipherEncrypt", AUTH, &psa_cipher_encrypt__operation__descriptor, NULL},
-    {21, "PsaCipherDecrypt", AUTH, &psa_cipher_decrypt__operation__descriptor, NULL},
-    {22, "PsaMacCompute", AUTH, &psa_mac_compute__operation__descriptor, NULL},
-    {23, "PsaMacVerify", AUTH, &psa_mac_verify__operation__descriptor, NULL},
+    {15, "PsaHashCompute", 0, &psa_hash_compute__operation__descriptor, psh_op_hash_compute},
+    {16, "PsaHashCompare", 0, &psa_hash_compare__operation__descriptor, psh_op_hash_compare},
+    {17, "PsaAeadEncrypt", AUTH, &psa_aead_encrypt__operation__descriptor, psh_op_aead_encrypt},
+    {18, "PsaAeadDecrypt", AUTH, &psa_aead_decrypt__operation__descriptor, psh_op_aead_decrypt},
+    {19, "PsaRawKeyAgreement", AUTH, &psa_raw_key_agreement__operation__descriptor, psh_op_raw_key_agreement},
+    {20, "PsaCipherEncrypt", AUTH, &psa_cipher_encrypt__operation__descriptor, psh_op_cipher_encrypt},
+    {21, "PsaCipherDecrypt", AUTH, &psa_cipher_decrypt__operation__descriptor, psh_op_cipher_decrypt},
+    {22, "PsaMacCompute", AUTH | UNLISTED, &psa_mac_compute__operation__descriptor, psh_op_mac_compute},
+    {23, "PsaMacVerify", AUTH | UNLISTED, &psa_mac_verify__operation__descriptor, psh_op_mac_verify},
     {24, "PsaSignMessage", AUTH, &psa_sign_message__operation__descriptor, psh_op_sign_message},
     {25, "PsaVerifyMessage", AUTH, &psa_verify_message__operation__descriptor, psh_op_verify_message},
     {26, "ListKeys", CORE | AUTH, &list_keys__operation__descriptor, psh_op_list_keys},
@@ -73,7 +74,7 @@ static const psh_opcode_row opcode_table[] = {
     {28, "DeleteClient", CORE | ADMIN | AUTH, &delete_client__operation__descriptor, psh_op_delete_client},
     {30, "AttestKey", AUTH, &attest_key__operation__descriptor, NULL},
     {31, "PrepareKeyAttestation", AUTH, &prepare_key_attestation__operation__descriptor, NULL},
-    {32, "CanDoCrypto", AUTH, &can_do_crypto__operation__descriptor, NULL},
+    {32, "CanDoCrypto", AUTH, &can_do_crypto__operation__descriptor, psh_op_can_do_crypto},
 };
 
 #define OPCODE_COUNT (sizeof opcode_table / sizeof opcode_table[0])
@@ -87,6 +88,12 @@ const psh_opcode_row *psh_opcode_lookup(uint32_t opcode)
         if (opcode_table[i].opcode == opcode)
             return &opcode_table[i];
     return NULL;
+}
+
+int psh_opcode_advertised(uint32_t opcode)
+{
+    const psh_opcode_row *row = psh_opcode_lookup(opcode);
+    return row != NULL && (row->flags & PSH_OP_UNLISTED) == 0;
 }
 
 const char *psh_opcode_name(uint32_t opcode)

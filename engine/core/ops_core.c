@@ -76,6 +76,8 @@ psh_status psh_op_list_opcodes(psh_request *req, const ProtobufCMessage *op)
     const ListOpcodes__Operation *o = (const ListOpcodes__Operation *)op;
     ListOpcodes__Result r = LIST_OPCODES__RESULT__INIT;
     const psh_provider_slot *slot;
+    uint32_t listed[64];
+    size_t n = 0;
 
     if (o->provider_id > PSH_PROVIDER_ID_MAX)
         return PSH_ERR_PROVIDER_DOES_NOT_EXIST;
@@ -87,8 +89,14 @@ psh_status psh_op_list_opcodes(psh_request *req, const ProtobufCMessage *op)
     slot = req->engine->by_id[o->provider_id];
     if (slot == NULL)
         return PSH_ERR_PROVIDER_NOT_REGISTERED;
-    r.n_opcodes = slot->ops->opcode_count;
-    r.opcodes = (uint32_t *)slot->ops->opcodes;
+    /* What the provider serves, minus the opcodes the table marks unlisted (22/23, MAC):
+     * Parsec's Rust clients reject a whole list holding one they do not know
+     * (docs/mac-opcodes.md). The table has at most 32 rows, so a stack copy suffices. */
+    for (size_t i = 0; i < slot->ops->opcode_count && n < sizeof listed / sizeof listed[0]; i++)
+        if (psh_opcode_advertised(slot->ops->opcodes[i]))
+            listed[n++] = slot->ops->opcodes[i];
+    r.n_opcodes = n;
+    r.opcodes = listed;
     return psh_request_set_result(req, &r.base);
 }
 

@@ -103,6 +103,10 @@ psh_status psh_op_mac_compute(psh_request *req, const ProtobufCMessage *op);
 psh_status psh_op_mac_verify(psh_request *req, const ProtobufCMessage *op);
 psh_status psh_op_can_do_crypto(psh_request *req, const ProtobufCMessage *op);
 
+/* Looks a key up in the caller's namespace on the addressed provider. A key of the same name
+ * on another provider does not exist for this request. *out: psh_kim_entry_free. */
+psh_status psh_core_load_key(psh_request *req, const char *name, psh_kim_entry **out);
+
 /* Destroys one key: KIM record first (so no mapping to nothing survives a crash), then the
  * provider object. Used by PsaDestroyKey and DeleteClient. */
 psh_status psh_core_destroy_entry(psh_engine *engine, const psh_kim_entry *entry);

@@ -42,28 +42,6 @@ typedef struct crypto_call {
 
 #define CRYPTO_CALL_INIT(r) {(r), NULL, {NULL, NULL, 0}, NULL, 0, 0, 0}
 
-/* Same rule as ops_keys.c: the caller's namespace on the addressed provider only; a key of
- * the same name held by another application or provider does not exist for this request. */
-static psh_status load_key(psh_request *req, const char *name, psh_kim_entry **out)
-{
-    psh_kim_entry *entry = NULL;
-    psh_status st;
-
-    *out = NULL;
-    if (name == NULL || name[0] == '\0')
-        return PSH_ERR_PSA_DOES_NOT_EXIST;
-    st = psh_kim_get(req->engine->kim, req->auth_type, req->app, name, &entry);
-    if (st != PSH_SUCCESS)
-        return st;
-    if (entry->provider_id != req->slot->ops->id ||
-        strcmp(entry->provider_name, req->slot->cfg->name) != 0) {
-        psh_kim_entry_free(entry);
-        return PSH_ERR_PSA_DOES_NOT_EXIST;
-    }
-    *out = entry;
-    return PSH_SUCCESS;
-}
-
 /* Validate step of a keyed operation. has_op: the provider implements it (checked first, as
  * the reference answers NotSupported before it looks at the key). */
 static psh_status begin_keyed(crypto_call *c, int has_op, const char *name, psa_key_usage_t usage,
@@ -73,7 +51,7 @@ static psh_status begin_keyed(crypto_call *c, int has_op, const char *name, psa_
 
     if (!has_op)
         return PSH_ERR_PSA_NOT_SUPPORTED;
-    if ((st = load_key(c->req, name, &c->entry)) != PSH_SUCCESS)
+    if ((st = psh_core_load_key(c->req, name, &c->entry)) != PSH_SUCCESS)
         return st;
     if ((st = psh_policy_check_crypto(&c->entry->attrs, usage, alg)) != PSH_SUCCESS)
         return st;

@@ -21,9 +21,7 @@
 #include "psa_verify_hash.pb-c.h"
 #include "psa_verify_message.pb-c.h"
 
-/* Looks a key up in the caller's namespace on the addressed provider. A key of the same name
- * on another provider does not exist for this request. *out: psh_kim_entry_free. */
-static psh_status load_key(psh_request *req, const char *name, psh_kim_entry **out)
+psh_status psh_core_load_key(psh_request *req, const char *name, psh_kim_entry **out)
 {
     psh_kim_entry *entry = NULL;
     psh_status st;
@@ -119,7 +117,7 @@ psh_status psh_op_destroy_key(psh_request *req, const ProtobufCMessage *op)
 {
     const PsaDestroyKey__Operation *o = (const PsaDestroyKey__Operation *)op;
     psh_kim_entry *entry = NULL;
-    psh_status st = load_key(req, o->key_name, &entry);
+    psh_status st = psh_core_load_key(req, o->key_name, &entry);
     if (st == PSH_SUCCESS)
         st = psh_core_destroy_entry(req->engine, entry);
     psh_kim_entry_free(entry);
@@ -139,7 +137,7 @@ static psh_status export_common(psh_request *req, const char *name, int public_o
     export_fn fn = public_only ? req->slot->ops->export_public_key : req->slot->ops->export_key;
     PsaExportKey__Result r = PSA_EXPORT_KEY__RESULT__INIT; /* same shape as the public one */
 
-    if ((st = load_key(req, name, &entry)) != PSH_SUCCESS)
+    if ((st = psh_core_load_key(req, name, &entry)) != PSH_SUCCESS)
         goto exit;
     if (public_only) {
         /* Always allowed, but only for asymmetric keys (spec 6.2). */
@@ -203,7 +201,7 @@ static psh_status sign_common(psh_request *req, const char *name,
 
     if ((st = psh_conv_sign_alg(palg, &alg)) != PSH_SUCCESS)
         goto exit;
-    if ((st = load_key(req, name, &entry)) != PSH_SUCCESS)
+    if ((st = psh_core_load_key(req, name, &entry)) != PSH_SUCCESS)
         goto exit;
     st = psh_policy_check_sign(&entry->attrs,
                                is_hash ? PSA_KEY_USAGE_SIGN_HASH : PSA_KEY_USAGE_SIGN_MESSAGE,
@@ -248,7 +246,7 @@ static psh_status verify_common(psh_request *req, const char *name,
 
     if ((st = psh_conv_sign_alg(palg, &alg)) != PSH_SUCCESS)
         goto exit;
-    if ((st = load_key(req, name, &entry)) != PSH_SUCCESS)
+    if ((st = psh_core_load_key(req, name, &entry)) != PSH_SUCCESS)
         goto exit;
     st = psh_policy_check_sign(&entry->attrs,
                                is_hash ? PSA_KEY_USAGE_VERIFY_HASH : PSA_KEY_USAGE_VERIFY_MESSAGE,

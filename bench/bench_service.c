@@ -361,7 +361,9 @@ int main(int argc, char **argv)
     pthread_t bare;
     int lfd;
 
-    snprintf(service, sizeof service, "%s/../engine/psh-service", dirname_of(argv[0]));
+    if ((size_t)snprintf(service, sizeof service, "%s/../engine/psh-service",
+                         dirname_of(argv[0])) >= sizeof service)
+        return 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)
             snprintf(service, sizeof service, "%s", argv[++i]);

@@ -1,5 +1,5 @@
 /* A bounded walk over the protobuf wire format, guided by the message descriptor, that
- * checks every string field's raw bytes. Malformed wire data is left for protobuf-c's
+ * checks every string field's raw bytes and every field number. Malformed wire data is left for protobuf-c's
  * unpack to reject (this runs after a successful unpack). */
 #include "core/core.h"
 
@@ -37,6 +37,9 @@ static psh_status walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
         uint64_t key, v;
         const uint8_t *data;
         if (get_varint(&r, &key) != 0)
+            return PSH_ERR_DESERIALIZING_BODY_FAILED;
+        /* Field numbers are 1..2^29-1; protobuf-c skips 0 as an unknown field, prost refuses it. */
+        if ((key >> 3) == 0 || (key >> 3) > 0x1FFFFFFF)
             return PSH_ERR_DESERIALIZING_BODY_FAILED;
         switch (key & 7) {
         case 0:

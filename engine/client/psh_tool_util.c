@@ -14,6 +14,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 
+#include "util/hex.h"
 #include "util/alloc.h"
 
 #define TOOL_FILE_MAX (64u * 1024u * 1024u)
@@ -37,17 +38,6 @@ int tool_parse_uint(const char *s, unsigned long min, unsigned long max, unsigne
     return 0;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int tool_hex_decode(const char *hex, uint8_t **out, size_t *out_len)
 {
     size_t len = strlen(hex), n = len / 2;
@@ -61,7 +51,7 @@ int tool_hex_decode(const char *hex, uint8_t **out, size_t *out_len)
     if (buf == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+        int hi = psh_hex_nibble(hex[2 * i]), lo = psh_hex_nibble(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             psh_free(buf);
             return -1;

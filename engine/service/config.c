@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/hex.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -48,17 +49,6 @@ void psh_service_config_warn(psh_service_config *cfg, const char *fmt, ...)
     cfg->warning_count++;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 psh_status psh_service_decode_secret(const char *s, size_t len, uint8_t *out, size_t out_size,
                                      size_t *out_len)
 {
@@ -76,7 +66,7 @@ psh_status psh_service_decode_secret(const char *s, size_t len, uint8_t *out, si
             goto exit;
         }
         for (size_t i = 0; i < hex_len / 2; i++) {
-            int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+            int hi = psh_hex_nibble(hex[2 * i]), lo = psh_hex_nibble(hex[2 * i + 1]);
             if (hi < 0 || lo < 0) {
                 status = PSH_ERR_INVALID_ENCODING;
                 goto exit;

@@ -29,6 +29,10 @@ static const uint8_t PING_RESP[38] = {0x10, 0xa7, 0xc0, 0x5e, 0x1e, 0, 1, 0, 0, 
                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0,
                                       0, 0, 0, 0, 0, 0, 0x08, 0x01};
 
+/* The spec 1.6 Ping request (empty body). */
+static const uint8_t PING_REQ[36] = {0x10, 0xa7, 0xc0, 0x5e, 0x1e, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -344,8 +348,8 @@ static pid_t start_service(const char *service, const char *dir, const char *soc
         uint16_t st;
         uint8_t body[16];
         usleep(10000);
-        if (transact(sock, PING_RESP, 36, &st, body, sizeof body, NULL) == 0)
-            return pid; /* PING_RESP's header doubles as a Ping request: status field ignored */
+        if (transact(sock, PING_REQ, sizeof PING_REQ, &st, body, sizeof body, NULL) == 0 && st == 0)
+            return pid;
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -387,9 +391,7 @@ int main(int argc, char **argv)
     if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1024) != 0)
         return 1;
     pthread_create(&bare, NULL, bare_server, &lfd);
-    uint8_t ping[36];
-    memcpy(ping, PING_RESP, 36);
-    ping[22] = 0;
+    const uint8_t *ping = PING_REQ;
     figures bare1 = run_load(bare_sock, ping, 36, 1, seconds);
     figures bare8 = run_load(bare_sock, ping, 36, 8, seconds);
     bare_stop = 1;

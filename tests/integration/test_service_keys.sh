@@ -41,7 +41,7 @@ check_not "bob cannot export alice's key" bob export-public-key key-ecc-p256
 check_not "bob cannot delete alice's key" bob delete-key key-ecc-p256
 check "bob may use the same name" bob create-ecc-key key-ecc-p256
 check_not "alice cannot create a name twice" alice create-ecc-key key-ecc-p256
-check "bob's new key does not verify alice's signature" true
+check_not "bob's new key does not verify alice's signature" bob verify key-ecc-p256 --file "$T/msg" --sig-file "$T/key-ecc-p256.sig" --der
 check "alice's own signature still verifies" alice verify key-ecc-p256 --file "$T/msg" --sig-file "$T/key-ecc-p256.sig" --der
 
 # Restart: every key is still listed and usable, the old signatures verify.

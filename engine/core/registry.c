@@ -4,9 +4,21 @@
 #include <string.h>
 
 #include "providers/soft/soft.h"
+#ifdef PSH_HAVE_PKCS11
+#include "providers/pkcs11/pkcs11.h"
+#endif
+#ifdef PSH_HAVE_TPM
+#include "providers/tpm/tpm.h"
+#endif
 
 static const psh_provider_ops *const registry[] = {
     &psh_soft_provider_ops,
+#ifdef PSH_HAVE_PKCS11
+    &psh_pkcs11_provider_ops,
+#endif
+#ifdef PSH_HAVE_TPM
+    &psh_tpm_provider_ops,
+#endif
 };
 
 #define REGISTRY_COUNT (sizeof registry / sizeof registry[0])

@@ -10,20 +10,19 @@
  * would. */
 #include "providers/soft/soft.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "providers/soft/soft_internal.h"
 #include "util/alloc.h"
+#include "util/psa_lock.h"
 
 #define PSH_LOGMODULE soft
 #include "util/log.h"
 
-static pthread_mutex_t soft_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void soft_lock(void) { pthread_mutex_lock(&soft_mu); }
-void soft_unlock(void) { pthread_mutex_unlock(&soft_mu); }
+/* The process-wide PSA lock: other modules use the same Mbed TLS key slots. */
+void soft_lock(void) { psh_psa_lock(); }
+void soft_unlock(void) { psh_psa_unlock(); }
 
 /* PSA status c (negative) is Parsec wire status 1000 - c (spec section 3). */
 psh_status soft_to_psh_status(psa_status_t s)

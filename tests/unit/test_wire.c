@@ -131,9 +131,38 @@ static void test_frame_checks(void)
     CHECK(wr.auth == f + 38 && wr.auth_len == 3);
 }
 
+/* Every header byte lands in its own field at its spec 1.3 offset and back: bytes 0..35
+ * hold distinct values, so a swapped, shifted or dropped byte shows (the codec reads fixed
+ * offsets, not a reader, since the fuzz-rate fix). */
+static void test_every_offset(void)
+{
+    unsigned char buf[PSH_WIRE_HEADER_SIZE], out[PSH_WIRE_HEADER_SIZE];
+    psh_wire_header h;
+    for (int i = 0; i < PSH_WIRE_HEADER_SIZE; i++)
+        buf[i] = (unsigned char)(0xA0 + i);
+    REQUIRE(psh_wire_header_decode(buf, sizeof buf, &h) == 0);
+    CHECK(h.magic == 0xA3A2A1A0u);
+    CHECK(h.hdr_size == 0xA5A4);
+    CHECK(h.version_maj == 0xA6 && h.version_min == 0xA7);
+    CHECK(h.flags == 0xA9A8);
+    CHECK(h.provider == 0xAA);
+    CHECK(h.session == 0xB2B1B0AFAEADACABull);
+    CHECK(h.content_type == 0xB3 && h.accept_type == 0xB4 && h.auth_type == 0xB5);
+    CHECK(h.body_len == 0xB9B8B7B6u);
+    CHECK(h.auth_len == 0xBBBA);
+    CHECK(h.opcode == 0xBFBEBDBCu);
+    CHECK(h.status == 0xC1C0);
+    CHECK(h.reserved1 == 0xC2 && h.reserved2 == 0xC3);
+    memset(out, 0, sizeof out);
+    psh_wire_header_encode(&h, out);
+    CHECK_MEM(out, sizeof out, buf, sizeof buf);
+    CHECK(psh_wire_header_decode(NULL, 36, &h) == -1);
+}
+
 int main(void)
 {
     test_worked_bytes();
+    test_every_offset();
     test_default_header();
     test_frame_checks();
     CHECK_DONE();

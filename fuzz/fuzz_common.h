@@ -43,10 +43,11 @@ static inline void fuzz_setup(void)
 {
     static int done;
     static const psh_allocator a = {fuzz_malloc, fuzz_realloc, fuzz_free, NULL};
-    const char *spec = getenv("PSH_LOG");
+    const char *spec;
     if (done)
-        return;
+        return; /* first thing: this runs on every input, getenv would cost the fast targets */
     done = 1;
+    spec = getenv("PSH_LOG");
     psh_set_allocator(&a);
     (void)psh_log_enabled("fuzz", PSH_LOG_ERROR); /* runs the env read first, then override */
     psh_log_configure(spec != NULL ? spec : "all+none");

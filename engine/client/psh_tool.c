@@ -23,7 +23,36 @@ static const char usage_text[] =
     "  encrypt NAME (--data HEX | --file FILE) [--out FILE]\n"
     "  decrypt NAME (--data HEX | --file FILE) [--out FILE]\n"
     "  generate-random SIZE\n"
-    "  delete-key NAME\n";
+    "  delete-key NAME\n"
+    "  create-key NAME --type aes|hmac|chacha20|ecc|rsa [--bits N | --curve p256|p384]\n"
+    "             [--alg ALG] [--usage FLAGS]\n"
+    "  create-aes-key NAME [--bits 128|192|256] [--alg ALG] [--usage FLAGS]\n"
+    "  create-hmac-key NAME [--bits N] [--alg hmac-sha256] [--usage FLAGS]\n"
+    "  import-key NAME --type TYPE (--file PEM|DER|RAW | --hex HEX) [--alg ALG] [--usage FLAGS]\n"
+    "             [--curve p256|p384]   TYPE: aes hmac chacha20 raw ecc-pair ecc-public\n"
+    "                                         rsa-pair rsa-public\n"
+    "  export-key NAME [--format hex|raw|pem] [--out FILE]\n"
+    "  hash [--alg sha224|sha256|sha384|sha512] [--data HEX | --file FILE] [--out FILE]\n"
+    "  hash-compare [--alg H] --hash HEX [--data HEX | --file FILE]\n"
+    "  mac-compute NAME [--alg hmac-sha256|cmac] [--data HEX | --file FILE] [--out FILE]\n"
+    "  mac-verify NAME [--alg A] (--mac HEX | --mac-file FILE) [--data HEX | --file FILE]\n"
+    "  aead-encrypt NAME --nonce HEX [--ad HEX] [--alg gcm|ccm|chacha20-poly1305]\n"
+    "               [--data HEX | --file FILE] [--out FILE]      (output: ciphertext || tag)\n"
+    "  aead-decrypt NAME --nonce HEX [--ad HEX] [--alg A] [--data HEX | --file FILE] [--out FILE]\n"
+    "  cipher-encrypt NAME [--alg cbc-pkcs7|ctr|...] [--data HEX | --file FILE] [--out FILE]\n"
+    "               (output: IV || ciphertext)\n"
+    "  cipher-decrypt NAME [--alg A] [--data HEX | --file FILE] [--out FILE]\n"
+    "  raw-key-agreement NAME (--peer-file PEM|DER | --peer-hex POINT) [--out FILE]\n"
+    "  sign-message NAME [--alg A] [--data HEX | --file FILE] [--der] [--out FILE]\n"
+    "  verify-message NAME [--alg A] [--data HEX | --file FILE] (--signature HEX | --sig-file F)\n"
+    "               [--der]\n"
+    "  can-do-crypto --type TYPE [--check use|generate|import|derive] [--bits N | --curve C]\n"
+    "               [--alg ALG] [--usage FLAGS]\n"
+    "ALG: ecdsa-sha256, det-ecdsa-sha384, rsa-pkcs1-sha256, rsa-pss-sha256, rsa-oaep-sha256,\n"
+    "     rsa-pkcs1-crypt, hmac-sha256, cmac, gcm, ccm, chacha20-poly1305, cbc-pkcs7, cbc-nopad,\n"
+    "     ctr, ecb, ecdh, ...   FLAGS: comma list of export, encrypt, decrypt, sign, verify,\n"
+    "     sign-hash, verify-hash, sign-message, verify-message, derive, copy, cache\n"
+    "Without --data/--file, data commands read stdin.\n";
 
 static int vmessage(int code, const char *fmt, va_list ap)
 {
@@ -275,6 +304,23 @@ static const struct {
     {"decrypt", cmd_decrypt},
     {"generate-random", cmd_generate_random},
     {"delete-key", cmd_delete_key},
+    {"create-key", cmd_create_key},
+    {"create-aes-key", cmd_create_aes_key},
+    {"create-hmac-key", cmd_create_hmac_key},
+    {"import-key", cmd_import_key},
+    {"export-key", cmd_export_key},
+    {"can-do-crypto", cmd_can_do_crypto},
+    {"hash", cmd_hash},
+    {"hash-compare", cmd_hash_compare},
+    {"mac-compute", cmd_mac_compute},
+    {"mac-verify", cmd_mac_verify},
+    {"aead-encrypt", cmd_aead_encrypt},
+    {"aead-decrypt", cmd_aead_decrypt},
+    {"cipher-encrypt", cmd_cipher_encrypt},
+    {"cipher-decrypt", cmd_cipher_decrypt},
+    {"raw-key-agreement", cmd_raw_key_agreement},
+    {"sign-message", cmd_sign_message},
+    {"verify-message", cmd_verify_message},
 };
 
 /* Consumes one global option (and its value) at argv[*i]; returns 1 if it was one, 0 if not.

@@ -14,8 +14,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 
-#include "util/hex.h"
+#include "client/psh_tool_pem.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 
 #define TOOL_FILE_MAX (64u * 1024u * 1024u)
 
@@ -176,7 +177,7 @@ exit:
 
 /* ---- public keys to PEM --------------------------------------------------------------------- */
 
-static mbedtls_ecp_group_id ecp_group(uint32_t family, uint32_t bits)
+mbedtls_ecp_group_id tool_ecp_group(uint32_t family, uint32_t bits)
 {
     if (family == PSH_ECC_FAMILY_SECP_R1) {
         switch (bits) {
@@ -233,7 +234,7 @@ exit:
 static int load_ecc(mbedtls_pk_context *pk, const psh_key_attributes *attr, const uint8_t *data,
                     size_t len, const char **err)
 {
-    mbedtls_ecp_group_id id = ecp_group(attr->family, attr->bits);
+    mbedtls_ecp_group_id id = tool_ecp_group(attr->family, attr->bits);
     mbedtls_ecp_keypair *ec;
 
     if (id == MBEDTLS_ECP_DP_NONE) {

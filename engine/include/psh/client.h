@@ -52,11 +52,19 @@ enum {
     PSH_OP_LIST_AUTHENTICATORS = 14,
     PSH_OP_PSA_HASH_COMPUTE = 15,
     PSH_OP_PSA_HASH_COMPARE = 16,
+    PSH_OP_PSA_AEAD_ENCRYPT = 17,
+    PSH_OP_PSA_AEAD_DECRYPT = 18,
+    PSH_OP_PSA_RAW_KEY_AGREEMENT = 19,
+    PSH_OP_PSA_CIPHER_ENCRYPT = 20,
+    PSH_OP_PSA_CIPHER_DECRYPT = 21,
+    PSH_OP_PSA_MAC_COMPUTE = 22,
+    PSH_OP_PSA_MAC_VERIFY = 23,
     PSH_OP_PSA_SIGN_MESSAGE = 24,
     PSH_OP_PSA_VERIFY_MESSAGE = 25,
     PSH_OP_LIST_KEYS = 26,
     PSH_OP_LIST_CLIENTS = 27,
     PSH_OP_DELETE_CLIENT = 28,
+    PSH_OP_CAN_DO_CRYPTO = 32,
 };
 
 /* The Parsec name of an opcode ("PsaSignHash"), or NULL when unassigned. */
@@ -304,6 +312,66 @@ psh_status psh_client_hash_compute(const psh_client *client, psh_hash alg, const
                                    size_t input_len, uint8_t **hash, size_t *hash_len);
 psh_status psh_client_hash_compare(const psh_client *client, psh_hash alg, const uint8_t *input,
                                    size_t input_len, const uint8_t *hash, size_t hash_len);
+
+/* ---- symmetric, MAC, key agreement, CanDoCrypto (client_sym.c) ----------------------------- */
+
+/* Cipher wire values (psa_algorithm.Algorithm.Cipher) and AEAD ones
+ * (AeadWithDefaultLengthTag), for psh_algorithm.cipher. */
+#define PSH_CIPHER_CTR 2u
+#define PSH_CIPHER_CFB 3u
+#define PSH_CIPHER_OFB 4u
+#define PSH_CIPHER_ECB_NO_PADDING 6u
+#define PSH_CIPHER_CBC_NO_PADDING 7u
+#define PSH_CIPHER_CBC_PKCS7 8u
+#define PSH_AEAD_CCM 1u
+#define PSH_AEAD_GCM 2u
+#define PSH_AEAD_CHACHA20_POLY1305 3u
+
+/* alg->kind must be PSH_ALG_AEAD. The ciphertext carries the tag at its end.
+ * *ciphertext: free with psh_client_free; *plaintext: free with psh_client_free_secret. */
+psh_status psh_client_aead_encrypt(const psh_client *client, const char *name,
+                                   const psh_algorithm *alg, const uint8_t *nonce,
+                                   size_t nonce_len, const uint8_t *ad, size_t ad_len,
+                                   const uint8_t *plaintext, size_t plaintext_len,
+                                   uint8_t **ciphertext, size_t *ciphertext_len);
+psh_status psh_client_aead_decrypt(const psh_client *client, const char *name,
+                                   const psh_algorithm *alg, const uint8_t *nonce,
+                                   size_t nonce_len, const uint8_t *ad, size_t ad_len,
+                                   const uint8_t *ciphertext, size_t ciphertext_len,
+                                   uint8_t **plaintext, size_t *plaintext_len);
+/* cipher is a PSH_CIPHER_* value. The service picks the IV and returns IV || ciphertext;
+ * decrypt takes the same form. Outputs as for AEAD. */
+psh_status psh_client_cipher_encrypt(const psh_client *client, const char *name, uint32_t cipher,
+                                     const uint8_t *plaintext, size_t plaintext_len,
+                                     uint8_t **ciphertext, size_t *ciphertext_len);
+psh_status psh_client_cipher_decrypt(const psh_client *client, const char *name, uint32_t cipher,
+                                     const uint8_t *ciphertext, size_t ciphertext_len,
+                                     uint8_t **plaintext, size_t *plaintext_len);
+/* alg->kind must be PSH_ALG_HMAC or PSH_ALG_CMAC (alg->length = truncated length or 0).
+ * *mac: free with psh_client_free. */
+psh_status psh_client_mac_compute(const psh_client *client, const char *name,
+                                  const psh_algorithm *alg, const uint8_t *input, size_t input_len,
+                                  uint8_t **mac, size_t *mac_len);
+psh_status psh_client_mac_verify(const psh_client *client, const char *name,
+                                 const psh_algorithm *alg, const uint8_t *input, size_t input_len,
+                                 const uint8_t *mac, size_t mac_len);
+/* alg->kind must be PSH_ALG_ECDH or PSH_ALG_FFDH; peer_key in the PSA public-key export
+ * format (uncompressed point for ECC). *secret: free with psh_client_free_secret. */
+psh_status psh_client_raw_key_agreement(const psh_client *client, const char *name,
+                                        const psh_algorithm *alg, const uint8_t *peer_key,
+                                        size_t peer_key_len, uint8_t **secret,
+                                        size_t *secret_len);
+
+/* can_do_crypto.CheckType. */
+typedef enum psh_can_do_check {
+    PSH_CAN_DO_USE = 1,
+    PSH_CAN_DO_GENERATE = 2,
+    PSH_CAN_DO_IMPORT = 3,
+    PSH_CAN_DO_DERIVE = 4,
+} psh_can_do_check;
+/* PSH_SUCCESS when the provider can do it, else the service's refusal status. */
+psh_status psh_client_can_do_crypto(const psh_client *client, psh_can_do_check check,
+                                    const psh_key_attributes *attr);
 
 #ifdef __cplusplus
 }

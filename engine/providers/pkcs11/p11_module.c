@@ -318,10 +318,13 @@ static void release(p11_ctx *ctx, p11_session *s)
     pthread_mutex_unlock(&ctx->lock);
 }
 
+/* A session to throw away: gone, or (CKR_OPERATION_ACTIVE) left mid-operation by an
+ * earlier failure, which only closing it resets on every module. */
 static int session_lost(CK_RV rv)
 {
     return rv == CKR_SESSION_CLOSED || rv == CKR_SESSION_HANDLE_INVALID ||
-           rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+           rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
+           rv == CKR_OPERATION_ACTIVE;
 }
 
 /* Opens a closed pooled session (and logs in, which is a no-op when the application is

@@ -161,20 +161,35 @@ static psh_status crypt_mech(mech_call *c, psa_algorithm_t alg, const uint8_t *s
     return PSH_ERR_PSA_NOT_SUPPORTED;
 }
 
+/* Largest token output: an RSA-4096 block (ECDSA P-521 r||s is 132 bytes). */
+#define P11_OUT_MAX 512
+
+/* Copies the token's output to the caller; the mapping (BufferTooSmall) happens later. */
+static CK_RV copy_out(mech_call *c, const uint8_t *buf, CK_ULONG n)
+{
+    if (n > c->out_size)
+        return CKR_BUFFER_TOO_SMALL;
+    memcpy(c->out, buf, n);
+    c->out_len = n;
+    return CKR_OK;
+}
+
 /* ---- token calls --------------------------------------------------------------------------- */
 
 static CK_RV sign_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
     CK_OBJECT_HANDLE k;
-    CK_ULONG n = (CK_ULONG)c->out_size;
+    uint8_t buf[P11_OUT_MAX];
+    CK_ULONG n = sizeof buf;
     CK_RV rv = p11_find(ctx, s, CKO_PRIVATE_KEY, c->rec->id, c->rec->id_len, &k);
     if (rv == CKR_OK)
         rv = ctx->f->C_SignInit(s, &c->mech, k);
     if (rv == CKR_OK)
-        rv = ctx->f->C_Sign(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, c->out, &n);
+        rv = ctx->f->C_Sign(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)
-        c->out_len = n;
+        rv = copy_out(c, buf, n);
+    psh_zeroize(buf, sizeof buf);
     return rv;
 }
 
@@ -195,14 +210,16 @@ static CK_RV encrypt_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
     CK_OBJECT_HANDLE k;
-    CK_ULONG n = (CK_ULONG)c->out_size;
+    uint8_t buf[P11_OUT_MAX];
+    CK_ULONG n = sizeof buf;
     CK_RV rv = p11_find(ctx, s, CKO_PUBLIC_KEY, c->rec->id, c->rec->id_len, &k);
     if (rv == CKR_OK)
         rv = ctx->f->C_EncryptInit(s, &c->mech, k);
     if (rv == CKR_OK)
-        rv = ctx->f->C_Encrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, c->out, &n);
+        rv = ctx->f->C_Encrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)
-        c->out_len = n;
+        rv = copy_out(c, buf, n);
+    psh_zeroize(buf, sizeof buf);
     return rv;
 }
 
@@ -210,14 +227,16 @@ static CK_RV decrypt_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
     CK_OBJECT_HANDLE k;
-    CK_ULONG n = (CK_ULONG)c->out_size;
+    uint8_t buf[P11_OUT_MAX];
+    CK_ULONG n = sizeof buf;
     CK_RV rv = p11_find(ctx, s, CKO_PRIVATE_KEY, c->rec->id, c->rec->id_len, &k);
     if (rv == CKR_OK)
         rv = ctx->f->C_DecryptInit(s, &c->mech, k);
     if (rv == CKR_OK)
-        rv = ctx->f->C_Decrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, c->out, &n);
+        rv = ctx->f->C_Decrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)
-        c->out_len = n;
+        rv = copy_out(c, buf, n);
+    psh_zeroize(buf, sizeof buf);
     return rv;
 }
 

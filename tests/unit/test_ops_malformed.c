@@ -59,7 +59,7 @@ static psh_status send_raw(psh_engine *e, uint8_t provider, uint32_t opcode, con
 
 static int run_cases(psh_engine *e, const char *data_dir, int counts[2])
 {
-    char path[1024], line[4096], status[64], hex[2048];
+    char path[1200], line[4096], status[64], hex[2048];
     unsigned op, provider;
     int desc_off = 0, cases = 0;
     static uint8_t body[1024];

@@ -24,7 +24,8 @@ psh_status psh_attest_anchor_from_pem(psh_attest_anchor *a, const uint8_t *pem, 
         return PSH_ERR_PSA_INSUFFICIENT_MEMORY;
     memcpy(copy, pem, len);
     copy[len] = 0;
-    if (mbedtls_pk_parse_public_key(&a->pk, copy, memchr(pem, '-', len) ? len + 1 : len) != 0)
+    if (mbedtls_pk_parse_public_key(&a->pk, copy,
+                                    strstr((char *)copy, "-----BEGIN") ? len + 1 : len) != 0)
         goto exit;
     if (!mbedtls_pk_can_do(&a->pk, MBEDTLS_PK_ECKEY) && !mbedtls_pk_can_do(&a->pk, MBEDTLS_PK_RSA))
         goto exit;

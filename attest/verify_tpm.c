@@ -32,9 +32,9 @@ static int get_token(psh_attest_appraisal *a, const cbor_item_t *root, const cha
                     strcmp(which, "kat") == 0 ? "key" : "platform", which);
         return -1;
     }
-    if (psh_cbor_map_text(m, "tpmVer", &v) != 1 || !cbor_isa_string(v) ||
-        cbor_string_length(v) == 0) {
-        psh_ap_fail(a, NA, name, "%s: \"tpmVer\" missing or empty", which);
+    /* Veraison only wants it non-empty; we parse TPM 2.0 structures and nothing else. */
+    if (psh_cbor_map_text(m, "tpmVer", &v) != 1 || !psh_cbor_text_eq(v, "2.0")) {
+        psh_ap_fail(a, NA, name, "%s: \"tpmVer\" missing or not \"2.0\"", which);
         return -1;
     }
     if (psh_cbor_map_text(m, "kid", &v) != 1 || psh_cbor_bytes(v, &t->kid, &t->kid_len) != 0) {

@@ -13,7 +13,7 @@
 static const char *g_dir;
 
 /* Reads DIR/rel into a malloc'd buffer (NUL appended, not counted). Exits when missing. */
-static uint8_t *slurp(const char *rel, size_t *len)
+static inline uint8_t *slurp(const char *rel, size_t *len)
 {
     char path[1024];
     FILE *f;
@@ -37,7 +37,7 @@ static uint8_t *slurp(const char *rel, size_t *len)
     return b;
 }
 
-static int load_anchor(psh_attest_anchor *a, const char *rel)
+static inline int load_anchor(psh_attest_anchor *a, const char *rel)
 {
     size_t n;
     uint8_t *pem = slurp(rel, &n);
@@ -46,7 +46,7 @@ static int load_anchor(psh_attest_anchor *a, const char *rel)
     return rc;
 }
 
-static void dump_failures(const char *what, const psh_attest_appraisal *a)
+static inline void dump_failures(const char *what, const psh_attest_appraisal *a)
 {
     for (size_t i = 0; i < a->n_checks; i++) {
         if (!a->checks[i].ok)
@@ -55,7 +55,7 @@ static void dump_failures(const char *what, const psh_attest_appraisal *a)
 }
 
 /* The check `name` failed and its reason contains `needle` (NULL: any reason). */
-static int failed_with(const psh_attest_appraisal *a, const char *name, const char *needle)
+static inline int failed_with(const psh_attest_appraisal *a, const char *name, const char *needle)
 {
     const psh_attest_check *c = psh_attest_failed(a, name);
     if (c == NULL) {
@@ -71,7 +71,7 @@ static int failed_with(const psh_attest_appraisal *a, const char *name, const ch
     return 1;
 }
 
-static int passed(const psh_attest_appraisal *a, const char *name)
+static inline int passed(const psh_attest_appraisal *a, const char *name)
 {
     for (size_t i = 0; i < a->n_checks; i++) {
         if (strcmp(a->checks[i].name, name) == 0)
@@ -81,7 +81,7 @@ static int passed(const psh_attest_appraisal *a, const char *name)
 }
 
 /* DER of a PEM public key (to compare with the attested key). */
-static size_t pem_spki(const char *rel, uint8_t *out, size_t size)
+static inline size_t pem_spki(const char *rel, uint8_t *out, size_t size)
 {
     psh_attest_anchor a;
     int n = -1;

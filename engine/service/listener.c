@@ -8,10 +8,16 @@
  *            whether the frame already failed (reply with the default error header, close) or
  *            how long it is. Deadline or EOF first: ConnectionError reply, close.
  *   QUEUED   the frame is complete; the fd left epoll and the list; a worker owns it now.
- *   SERVED   a worker ran psh_engine_handle, wrote the response under a write deadline,
- *            closed the fd and freed the connection.
- * Shared between the loop and the workers: the queue (mutex), and two atomic counters, open
- * connections and buffered request bytes, which bound memory (see listener.h). */
+ *   SERVED   a worker ran psh_engine_handle and sent what the socket took at once. Most
+ *            replies fit: the fd is closed and the connection freed.
+ *   WRITING  the client is not reading its reply fast enough: the worker hands the rest to
+ *            the event loop (handoff list + eventfd), which writes it on EPOLLOUT under the
+ *            write deadline. A client that never reads therefore holds no worker: it holds
+ *            its reply, counted in pending_resp (bounded like request bytes). Over that
+ *            budget the worker writes under the deadline itself, as before.
+ * Shared between the loop and the workers: the queue and the handoff list (mutex), and
+ * three atomic counters, open connections, buffered request bytes and pending reply bytes,
+ * which bound memory (see listener.h). */
 #define PSH_LOGMODULE service
 #include "service/listener.h"
 
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,9 +47,11 @@
 #define FIRST_BUFFER 64        /* initial buffer; grows by doubling up to the frame size */
 #define MIN_BUFFERED (64u * 1024u)
 #define EVENTS_MAX 64
+#define EVICT_AFTER_MS 100   /* see evict_idle */
 
 typedef struct conn {
     int fd;
+    int writing;           /* in the WRITING state (epoll tag dispatch) */
     psh_peer peer;
     uint8_t *buf;          /* owned; cap bytes, counted in psh_listener.buffered */
     size_t cap;
@@ -50,8 +59,16 @@ typedef struct conn {
     size_t target;         /* read up to here before asking frame_size again */
     size_t need;           /* whole frame size once known, else 0 */
     uint64_t deadline_ms;  /* CLOCK_MONOTONIC */
+    uint8_t *resp;         /* WRITING: owned reply (psh_engine_free_response) */
+    size_t resp_len, resp_off;
     struct conn *prev, *next;
 } conn;
+
+/* A doubly linked list; reading and writing lists are in deadline order, because every
+ * connection on one list gets the same timeout from the moment it joins it (on the loop). */
+typedef struct clist {
+    conn *head, *tail;
+} clist;
 
 struct psh_listener {
     psh_listener_config cfg;
@@ -62,17 +79,22 @@ struct psh_listener {
     int bound;          /* the socket file at path is ours (dev/ino recorded) */
     dev_t sock_dev;
     ino_t sock_ino;
-    char listen_tag, stop_tag; /* addresses used as epoll tags */
+    int wake_fd;        /* eventfd: the workers' handoffs are waiting */
+    char listen_tag, stop_tag, wake_tag; /* addresses used as epoll tags */
     /* Event-loop only. */
-    conn *head, *tail;  /* READING connections, earliest deadline first */
+    clist reading;      /* READING connections, earliest deadline first */
+    clist writing;      /* WRITING connections, earliest deadline first */
     uint64_t accept_paused_until;
     /* Shared. */
     atomic_size_t open_conns;
     atomic_size_t buffered;
+    atomic_size_t pending_resp; /* reply bytes handed to the loop and not yet written */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     conn **queue;       /* ring of qcap == max_connections entries: never overflows */
     size_t qcap, qhead, qcount;
+    clist handoff;      /* under mu: replies for the loop to finish */
+    int loop_closed;    /* under mu: no loop to hand off to any more */
     int stopping;
     pthread_t *workers;
     size_t nworkers;
@@ -209,7 +231,9 @@ static void fit_fd_limit(psh_listener *l)
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         rl.rlim_cur = old;
     if (rl.rlim_cur < want) {
-        unsigned fit = rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+        /* Keep 64 descriptors (or half of a small limit) for everything else. */
+        rlim_t keep = rl.rlim_cur > 128 ? 64 : rl.rlim_cur / 2;
+        unsigned fit = rl.rlim_cur > keep + 1 ? (unsigned)(rl.rlim_cur - keep) : 1;
         LOG_WARN("file descriptor limit %llu: max_connections lowered from %u to %u",
                  (unsigned long long)rl.rlim_cur, l->cfg.max_connections, fit);
         l->cfg.max_connections = fit;
@@ -243,11 +267,13 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
     }
     l->listen_fd = -1;
     l->epoll_fd = -1;
+    l->wake_fd = -1;
     l->cfg = *cfg;
     l->cfg.socket_path = NULL;
     l->engine = engine;
     atomic_init(&l->open_conns, 0);
     atomic_init(&l->buffered, 0);
+    atomic_init(&l->pending_resp, 0);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     if (strlen(cfg->socket_path) >= sizeof l->path) {
@@ -267,8 +293,9 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
         goto exit;
     }
     l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epoll_fd < 0) {
-        snprintf(err, err_size, "epoll_create1: %s", strerror(errno));
+    l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (l->epoll_fd < 0 || l->wake_fd < 0) {
+        snprintf(err, err_size, "epoll_create1/eventfd: %s", strerror(errno));
         status = PSH_ERR_PSA_GENERIC;
         goto exit;
     }
@@ -298,29 +325,45 @@ static void release_buffer(psh_listener *l, conn *c)
 static void conn_free(psh_listener *l, conn *c)
 {
     release_buffer(l, c);
+    if (c->resp != NULL) {
+        atomic_fetch_sub(&l->pending_resp, c->resp_len - c->resp_off);
+        psh_engine_free_response(c->resp);
+        c->resp = NULL;
+    }
     if (c->fd >= 0)
         close(c->fd);
     psh_free(c);
     atomic_fetch_sub(&l->open_conns, 1);
 }
 
-static void list_remove(psh_listener *l, conn *c)
+static void list_remove(clist *li, conn *c)
 {
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
-        l->head = c->next;
+        li->head = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
     else
-        l->tail = c->prev;
+        li->tail = c->prev;
     c->prev = c->next = NULL;
+}
+
+static void list_push(clist *li, conn *c)
+{
+    c->next = NULL;
+    c->prev = li->tail;
+    if (li->tail != NULL)
+        li->tail->next = c;
+    else
+        li->head = c;
+    li->tail = c;
 }
 
 static void conn_detach(psh_listener *l, conn *c)
 {
     epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    list_remove(l, c);
+    list_remove(c->writing ? &l->writing : &l->reading, c);
 }
 
 /* The status a request that stopped short gets: an early failure the bytes so far already
@@ -400,7 +443,7 @@ static void serve(psh_listener *l, conn *c, int may_wait);
 static void serve_inline(psh_listener *l, conn *c)
 {
     conn_detach(l, c);
-    serve(l, c, 0); /* never block the loop on a client that does not read */
+    serve(l, c, 1); /* never blocks: a reply the client does not read goes to WRITING */
 }
 
 /* After new bytes: decide the next read target, or fail, or hand the frame to a worker. */
@@ -475,6 +518,25 @@ static void set_accept(psh_listener *l, int on)
     epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, l->listen_fd, &ev);
 }
 
+/* At max_connections, a new connection takes the place of the oldest one still reading if
+ * that one has had EVICT_AFTER_MS: a local client sends its request in microseconds, so it is
+ * idle or trickling, and a flood of such connections cannot lock well-behaved clients out
+ * until the deadline. Returns 1 when a slot was freed. */
+static int evict_idle(psh_listener *l)
+{
+    conn *old = l->reading.head;
+    uint64_t accepted_at;
+    if (old == NULL)
+        return 0;
+    accepted_at = old->deadline_ms - l->cfg.timeout_ms;
+    if (now_ms() < accepted_at + EVICT_AFTER_MS)
+        return 0;
+    LOG_DEBUG("max_connections (%u) reached: closing the oldest idle connection (fd %d)",
+              l->cfg.max_connections, old->fd);
+    conn_fail(l, old, PSH_ERR_CONNECTION_ERROR);
+    return 1;
+}
+
 static void accept_some(psh_listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH && l->listen_fd >= 0; i++) {
@@ -482,6 +544,8 @@ static void accept_some(psh_listener *l)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            if ((errno == EMFILE || errno == ENFILE) && evict_idle(l))
+                continue; /* an idle connection gave its descriptor back: try again */
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Level-triggered epoll would spin on the pending connection: back off. */
                 LOG_WARN("accept: %s; pausing accepts for %d ms", strerror(errno),
@@ -493,7 +557,7 @@ static void accept_some(psh_listener *l)
             }
             return;
         }
-        if (atomic_load(&l->open_conns) >= l->cfg.max_connections) {
+        if (atomic_load(&l->open_conns) >= l->cfg.max_connections && !evict_idle(l)) {
             LOG_DEBUG("max_connections (%u) reached: closing a new connection",
                       l->cfg.max_connections);
             close(fd);
@@ -523,12 +587,7 @@ static void accept_some(psh_listener *l)
             continue;
         }
         atomic_fetch_add(&l->open_conns, 1);
-        c->prev = l->tail;
-        if (l->tail != NULL)
-            l->tail->next = c;
-        else
-            l->head = c;
-        l->tail = c;
+        list_push(&l->reading, c);
     }
 }
 
@@ -561,9 +620,45 @@ static void write_deadline(int fd, const uint8_t *data, size_t len, uint64_t dea
     }
 }
 
-static void serve(psh_listener *l, conn *c, int may_wait)
+/* Sends what the socket takes now. Returns bytes sent, or -1 when the peer is gone. */
+static ssize_t send_some(int fd, const uint8_t *data, size_t len)
 {
-    uint64_t deadline = now_ms() + (may_wait ? l->cfg.timeout_ms : 0);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            LOG_DEBUG("fd %d: response not delivered: %s", fd, strerror(errno));
+            return -1;
+        }
+    }
+    return (ssize_t)off;
+}
+
+/* The loop takes over a reply the client has not read yet (loop thread only). */
+static void start_writing(psh_listener *l, conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+    c->writing = 1;
+    c->deadline_ms = now_ms() + l->cfg.timeout_ms;
+    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        LOG_DEBUG("fd %d: cannot wait for the reader: %s", c->fd, strerror(errno));
+        conn_free(l, c);
+        return;
+    }
+    list_push(&l->writing, c);
+}
+
+/* Runs the engine on a complete request and delivers the reply. on_loop: called by the
+ * event loop itself (inline opcodes); else by a worker, which may hand the rest of a reply
+ * to the loop or, over the pending-reply budget or during shutdown, write it itself. */
+static void serve(psh_listener *l, conn *c, int on_loop)
+{
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     uint8_t fallback[PSH_WIRE_HEADER_SIZE];
@@ -571,13 +666,82 @@ static void serve(psh_listener *l, conn *c, int may_wait)
     psh_engine_handle(l->engine, c->buf, c->len, &c->peer, &resp, &resp_len);
     release_buffer(l, c); /* the request may hold secrets: the engine saw it; drop it now */
     if (resp == NULL) {
+        /* 36 bytes fit an empty socket buffer. */
         psh_engine_error_response(PSH_ERR_PSA_INSUFFICIENT_MEMORY, fallback);
-        write_deadline(c->fd, fallback, sizeof fallback, deadline);
-    } else {
-        write_deadline(c->fd, resp, resp_len, deadline);
-        psh_engine_free_response(resp);
+        (void)send_some(c->fd, fallback, sizeof fallback);
+        conn_free(l, c);
+        return;
     }
+    ssize_t sent = send_some(c->fd, resp, resp_len);
+    if (sent < 0 || (size_t)sent == resp_len) {
+        psh_engine_free_response(resp);
+        conn_free(l, c);
+        return;
+    }
+    size_t rest = resp_len - (size_t)sent;
+    size_t before = atomic_fetch_add(&l->pending_resp, rest);
+    if (before + rest <= l->cfg.max_buffered_bytes) {
+        c->resp = resp;
+        c->resp_len = resp_len;
+        c->resp_off = (size_t)sent;
+        if (on_loop) {
+            start_writing(l, c);
+            return;
+        }
+        pthread_mutex_lock(&l->mu);
+        int closed = l->loop_closed;
+        if (!closed)
+            list_push(&l->handoff, c);
+        pthread_mutex_unlock(&l->mu);
+        if (!closed) {
+            uint64_t one = 1;
+            if (write(l->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+                LOG_ERROR("eventfd write: %s", strerror(errno));
+            return;
+        }
+        c->resp = NULL; /* no loop any more: write it here */
+    }
+    atomic_fetch_sub(&l->pending_resp, rest);
+    if (on_loop) {
+        LOG_INFO("fd %d: reply budget full; dropping an unread reply", c->fd);
+    } else {
+        LOG_DEBUG("fd %d: reply budget full or stopping; writing in the worker", c->fd);
+        write_deadline(c->fd, resp + sent, rest, now_ms() + l->cfg.timeout_ms);
+    }
+    psh_engine_free_response(resp);
     conn_free(l, c);
+}
+
+/* EPOLLOUT on a WRITING connection. */
+static void conn_writable(psh_listener *l, conn *c)
+{
+    ssize_t n = send_some(c->fd, c->resp + c->resp_off, c->resp_len - c->resp_off);
+    if (n > 0) {
+        atomic_fetch_sub(&l->pending_resp, (size_t)n);
+        c->resp_off += (size_t)n;
+    }
+    if (n < 0 || c->resp_off == c->resp_len) {
+        conn_detach(l, c);
+        conn_free(l, c);
+    }
+}
+
+/* Moves the workers' handoffs onto the writing list (loop thread). */
+static void take_handoffs(psh_listener *l)
+{
+    uint64_t v;
+    if (read(l->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        LOG_DEBUG("eventfd read: %s", strerror(errno));
+    pthread_mutex_lock(&l->mu);
+    conn *c = l->handoff.head;
+    l->handoff.head = l->handoff.tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    while (c != NULL) {
+        conn *next = c->next;
+        c->prev = c->next = NULL;
+        start_writing(l, c);
+        c = next;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -595,7 +759,7 @@ static void *worker_main(void *arg)
         l->qhead = (l->qhead + 1) % l->qcap;
         l->qcount--;
         pthread_mutex_unlock(&l->mu);
-        serve(l, c, 1);
+        serve(l, c, 0);
     }
 }
 
@@ -643,8 +807,10 @@ static void stop_accepting(psh_listener *l, int stop_fd)
 static int next_timeout(psh_listener *l, uint64_t now)
 {
     uint64_t until = UINT64_MAX;
-    if (l->head != NULL)
-        until = l->head->deadline_ms;
+    if (l->reading.head != NULL)
+        until = l->reading.head->deadline_ms;
+    if (l->writing.head != NULL && l->writing.head->deadline_ms < until)
+        until = l->writing.head->deadline_ms;
     if (l->accept_paused_until != 0 && l->accept_paused_until < until)
         until = l->accept_paused_until;
     if (until == UINT64_MAX)
@@ -652,37 +818,84 @@ static int next_timeout(psh_listener *l, uint64_t now)
     return until <= now ? 0 : (int)(until - now);
 }
 
+static void expire(psh_listener *l, uint64_t now)
+{
+    while (l->reading.head != NULL && l->reading.head->deadline_ms <= now) {
+        conn *c = l->reading.head;
+        LOG_DEBUG("fd %d: request deadline passed after %zu bytes", c->fd, c->len);
+        conn_fail(l, c, short_status(l, c));
+    }
+    while (l->writing.head != NULL && l->writing.head->deadline_ms <= now) {
+        conn *c = l->writing.head;
+        LOG_INFO("fd %d: response write timed out after %zu of %zu bytes", c->fd, c->resp_off,
+                 c->resp_len);
+        conn_detach(l, c);
+        conn_free(l, c);
+    }
+}
+
+/* Connections the loop still owns, after an epoll failure or in destroy. */
+static void drop_all(psh_listener *l)
+{
+    while (l->reading.head != NULL)
+        conn_fail(l, l->reading.head, PSH_ERR_CONNECTION_ERROR);
+    while (l->writing.head != NULL) {
+        conn *c = l->writing.head;
+        conn_detach(l, c);
+        conn_free(l, c);
+    }
+    pthread_mutex_lock(&l->mu);
+    l->loop_closed = 1;
+    conn *c = l->handoff.head;
+    l->handoff.head = l->handoff.tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    while (c != NULL) {
+        conn *next = c->next;
+        conn_free(l, c);
+        c = next;
+    }
+}
+
 psh_status psh_listener_run(psh_listener *l, int stop_fd)
 {
     struct epoll_event evs[EVENTS_MAX];
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->listen_tag};
     psh_status status = PSH_ERR_CORRUPTION;
-    int accepting = 1;
+    int accepting = 1, workers_done = 0;
 
     if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->listen_fd, &ev) != 0)
         return PSH_ERR_PSA_GENERIC;
     ev.data.ptr = &l->stop_tag;
     if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, stop_fd, &ev) != 0)
         return PSH_ERR_PSA_GENERIC;
+    ev.data.ptr = &l->wake_tag;
+    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->wake_fd, &ev) != 0)
+        return PSH_ERR_PSA_GENERIC;
     status = start_workers(l);
     if (status != PSH_SUCCESS) {
         accepting = 0;
         stop_accepting(l, stop_fd);
     }
-    /* After stop: no new connections; the ones still reading finish or time out. */
-    while (accepting || l->head != NULL) {
+    /* After stop: no new connections; the ones still reading finish or time out; then the
+     * workers serve the queue and stop; then the replies still being written finish or
+     * time out. */
+    for (;;) {
         uint64_t now = now_ms();
-        while (l->head != NULL && l->head->deadline_ms <= now) {
-            conn *c = l->head;
-            LOG_DEBUG("fd %d: request deadline passed after %zu bytes", c->fd, c->len);
-            conn_fail(l, c, short_status(l, c));
-        }
+        expire(l, now);
         if (l->accept_paused_until != 0 && l->accept_paused_until <= now) {
             l->accept_paused_until = 0;
             if (l->listen_fd >= 0)
                 set_accept(l, 1);
         }
-        if (!accepting && l->head == NULL)
+        if (!accepting && l->reading.head == NULL && !workers_done) {
+            stop_workers(l); /* their handoffs wait in the list meanwhile */
+            workers_done = 1;
+            pthread_mutex_lock(&l->mu);
+            l->loop_closed = 1; /* nobody left to hand off anyway */
+            pthread_mutex_unlock(&l->mu);
+            take_handoffs(l);
+        }
+        if (workers_done && l->writing.head == NULL)
             break;
         int n = epoll_wait(l->epoll_fd, evs, EVENTS_MAX, next_timeout(l, now));
         if (n < 0) {
@@ -693,22 +906,27 @@ psh_status psh_listener_run(psh_listener *l, int stop_fd)
             break;
         }
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr == &l->stop_tag) {
+            void *tag = evs[i].data.ptr;
+            if (tag == &l->stop_tag) {
                 LOG_INFO("stopping: no new connections, finishing in-flight requests");
                 accepting = 0;
                 stop_accepting(l, stop_fd);
-            } else if (evs[i].data.ptr == &l->listen_tag) {
+            } else if (tag == &l->listen_tag) {
                 if (l->listen_fd >= 0)
                     accept_some(l);
+            } else if (tag == &l->wake_tag) {
+                take_handoffs(l);
+            } else if (((conn *)tag)->writing) {
+                conn_writable(l, tag);
             } else {
-                conn_readable(l, evs[i].data.ptr);
+                conn_readable(l, tag);
             }
         }
     }
-    while (l->head != NULL) /* only after an epoll failure */
-        conn_fail(l, l->head, PSH_ERR_CONNECTION_ERROR);
+    drop_all(l); /* only after an epoll failure */
     stop_accepting(l, stop_fd);
     stop_workers(l);
+    drop_all(l); /* handoffs made while the workers finished */
     return status;
 }
 
@@ -716,12 +934,9 @@ void psh_listener_destroy(psh_listener *l)
 {
     if (l == NULL)
         return;
-    while (l->head != NULL) {
-        conn *c = l->head;
-        list_remove(l, c);
-        conn_free(l, c);
-    }
+    drop_all(l);
     stop_workers(l);
+    drop_all(l);
     while (l->qcount > 0) { /* only if no worker ever ran */
         conn_free(l, l->queue[l->qhead]);
         l->qhead = (l->qhead + 1) % l->qcap;
@@ -732,6 +947,8 @@ void psh_listener_destroy(psh_listener *l)
     unlink_own_socket(l);
     if (l->epoll_fd >= 0)
         close(l->epoll_fd);
+    if (l->wake_fd >= 0)
+        close(l->wake_fd);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     psh_free(l->queue);

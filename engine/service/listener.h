@@ -4,12 +4,19 @@
  * Bounds (also in docs/config.md):
  *   - every connection has timeout_ms from accept to deliver its whole request; then it gets
  *     a ConnectionError (15) reply and is closed, so slow or idle clients hold nothing longer;
- *   - the response write has its own timeout_ms deadline;
- *   - at most max_connections are open (reading, queued or being served); above that a new
- *     connection is accepted and closed at once;
+ *   - the response write has its own timeout_ms deadline; a reply the client does not read
+ *     at once is finished by the event loop, so a client that never reads holds no worker;
+ *   - at most max_connections are open (reading, queued, being served or written); above that
+ *     a new connection replaces the oldest one still reading if it has been reading for
+ *     100 ms (idle or trickling), else it is accepted and closed at once; out of descriptors
+ *     (EMFILE) the same eviction applies, else accepting pauses 100 ms;
  *   - request bytes buffered across all connections stay under max_buffered_bytes; a request
  *     that would cross it gets PsaErrorInsufficientMemory (1141) and is closed;
- *   - the work queue holds at most max_connections requests (it can never overflow). */
+ *   - reply bytes waiting for slow readers stay under max_buffered_bytes too; over it the
+ *     worker writes the reply itself under the deadline;
+ *   - the work queue holds at most max_connections requests (it can never overflow).
+ * Memory beyond the engine's: 2 x max_buffered_bytes + thread_pool_size replies being built
+ * (each <= buffer_size_limit + header) + max_connections small connection records. */
 #ifndef PSH_SERVICE_LISTENER_H
 #define PSH_SERVICE_LISTENER_H
 

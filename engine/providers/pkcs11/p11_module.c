@@ -395,7 +395,7 @@ static psh_status p11_init(const psh_provider_config *cfg, const psh_engine_conf
     psh_status st = PSH_ERR_CORRUPTION;
     p11_ctx *ctx = NULL;
     p11_module *m = NULL;
-    char why[400] = "";
+    char why[PSH_PATH_MAX + 512] = "";
     CK_TOKEN_INFO ti;
     CK_RV rv;
 

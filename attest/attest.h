@@ -104,6 +104,14 @@ char *psh_attest_appraisal_json(const psh_attest_appraisal *a);
 psh_status psh_attest_tpm_json_to_cbor(const char *json, size_t len, uint8_t **out,
                                        size_t *out_len);
 
+/* Appends the trust anchors (attest-key triples: instance bytes/ueid as id, PEM keys) and the
+ * PCR reference values (reference triples with uint keys) of an unsigned CoRIM (tag 501) to
+ * the caller's arrays; *n_anchors and *n_pcrs are counts already used. Anchors added must be
+ * freed with psh_attest_anchor_free. SUCCESS, PsaErrorInvalidArgument (not a CoRIM). */
+psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anchor *anchors,
+                                 size_t max_anchors, size_t *n_anchors,
+                                 psh_attest_pcr_ref *pcrs, size_t max_pcrs, size_t *n_pcrs);
+
 /* --- CBOR diagnostic notation ------------------------------------------------------------ */
 /* Renders one bounded-decoded CBOR item as diagnostic notation (RFC 8949 sec 8) into a
  * callee-allocated NUL-terminated string (psh_free). Embedded CBOR (bstr holding a well-formed

@@ -365,6 +365,50 @@ static void test_diag(void)
     }
 }
 
+/* The CoRIMs carry the trust anchors (with their instance ids) and the TPM PCR values. */
+static void test_corim(void)
+{
+    psh_attest_anchor an[4];
+    psh_attest_pcr_ref pcrs[16];
+    size_t na = 0, np = 0, n;
+    psh_attest_appraisal a;
+    psh_attest_policy p = {NONCE_DEADBEEF, 8, an, 0, pcrs, 0};
+    uint8_t *c = slurp(TPM_SVC "corim-parsec-tpm-valid.cbor", &n);
+
+    CHECK_EQ_INT(psh_attest_corim_load(c, n, an, 4, &na, pcrs, 16, &np), PSH_SUCCESS);
+    free(c);
+    CHECK_EQ_INT(na, 1);
+    CHECK_EQ_INT(an[0].id_len, 33);
+    CHECK_EQ_INT(np, 6); /* PCR 0..2, sha-256 and sha-384 */
+    p.n_anchors = na;
+    p.n_pcrs = np;
+    CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_TPM, TPM_SVC "evidence.cbor", &p, &a), PSH_SUCCESS);
+    /* Found by kid: the veraison-parsec evidence names another kid, so no anchor. */
+    p.nonce = (const uint8_t *)"0000";
+    p.nonce_len = 4;
+    verify_file(PSH_ATTEST_PARSEC_TPM, TPM_VP "evidence.cbor", &p, &a);
+    CHECK(failed_with(&a, "anchor", "no endorsed attestation key"));
+    for (size_t i = 0; i < na; i++)
+        psh_attest_anchor_free(&an[i]);
+
+    na = np = 0;
+    c = slurp(CCA_SVC "corim-parsec-cca-valid.cbor", &n);
+    CHECK_EQ_INT(psh_attest_corim_load(c, n, an, 4, &na, pcrs, 16, &np), PSH_SUCCESS);
+    free(c);
+    CHECK_EQ_INT(na, 1);
+    CHECK_EQ_INT(np, 0);
+    p = (psh_attest_policy){NONCE_CCA, 8, an, na, NULL, 0};
+    CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a), PSH_SUCCESS);
+    for (size_t i = 0; i < na; i++)
+        psh_attest_anchor_free(&an[i]);
+    /* Evidence is not a CoRIM. */
+    na = np = 0;
+    c = slurp(TPM_SVC "evidence.cbor", &n);
+    CHECK_EQ_INT(psh_attest_corim_load(c, n, an, 4, &na, pcrs, 16, &np),
+                 PSH_ERR_PSA_INVALID_ARGUMENT);
+    free(c);
+}
+
 int main(int argc, char **argv)
 {
     REQUIRE(argc == 2);
@@ -380,5 +424,6 @@ int main(int argc, char **argv)
     test_cca();
     test_cca_kat_units();
     test_diag();
+    test_corim();
     CHECK_DONE();
 }

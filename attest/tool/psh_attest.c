@@ -17,7 +17,7 @@ static void usage(void)
 {
     fputs(
         "usage: psh-attest verify --format parsec-tpm|parsec-cca|kat --nonce HEX\n"
-        "                         --anchor PEM [--anchor-id HEX] ... [--pcr-ref ALG:PCR:HEX ...]\n"
+        "                         --anchor PEM|CORIM [--anchor-id HEX] ... [--pcr-ref ALG:PCR:HEX ...]\n"
         "                         EVIDENCE            (prints the appraisal JSON; exit 0 only\n"
         "                                              when every check passed)\n"
         "       psh-attest show FILE                  (CBOR diagnostic notation)\n"
@@ -145,15 +145,26 @@ static int cmd_verify(int argc, char **argv)
         } else if (strcmp(a, "--anchor") == 0 && v) {
             size_t len;
             uint8_t *pem;
+            psh_status st;
             if (n_anchors == MAX_ANCHORS || (pem = read_file(v, &len)) == NULL) {
                 rc = bad_arg("cannot read --anchor (or too many)");
                 goto exit;
             }
-            psh_status st = psh_attest_anchor_from_pem(&anchors[n_anchors], pem, len);
+            if (len > 3 && pem[0] == 0xd9 && pem[1] == 0x01 && pem[2] == 0xf5) {
+                /* CoRIM (tag 501): its trust anchors and PCR reference values. */
+                size_t before = n_anchors;
+                st = psh_attest_corim_load(pem, len, anchors, MAX_ANCHORS, &n_anchors, pcrs,
+                                           MAX_PCRS, &n_pcrs);
+                if (st == PSH_SUCCESS && n_anchors == before)
+                    st = PSH_ERR_PSA_INVALID_ARGUMENT;
+            } else {
+                st = psh_attest_anchor_from_pem(&anchors[n_anchors], pem, len);
+                n_anchors++;
+            }
             psh_free(pem);
-            n_anchors++;
             if (st != PSH_SUCCESS) {
-                fprintf(stderr, "psh-attest: %s is not a PEM/DER public key\n", v);
+                fprintf(stderr, "psh-attest: %s is not a PEM/DER public key or a CoRIM with a "
+                                "trust anchor\n", v);
                 goto exit;
             }
             i++;

@@ -451,9 +451,10 @@ static int run_step(psh_cf_target *t, json_t *st, int provider, json_t *vars, st
         return 1;
     }
     if (!status_expected(want, r.hdr.status)) {
-        char *w = want ? json_dumps(want, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        char *w = want && !json_is_string(want) ? json_dumps(want, JSON_COMPACT) : NULL;
         snprintf(f->reason, sizeof f->reason, "wrong status");
-        snprintf(f->expected, sizeof f->expected, "status %s", w ? w : "Success");
+        snprintf(f->expected, sizeof f->expected, "status %s",
+                 w ? w : want ? json_string_value(want) : "Success");
         snprintf(f->actual, sizeof f->actual, "status %s (%d)", status_text(r.hdr.status),
                  r.hdr.status);
         free(w);
@@ -465,6 +466,8 @@ static int run_step(psh_cf_target *t, json_t *st, int provider, json_t *vars, st
         json_decref(r.fields);
         return 1;
     }
+    if (r.hdr.status != 0)
+        fields = NULL; /* an error reply has no Result: fields describe the success case */
     if (fields != NULL && r.decode_failed) {
         snprintf(f->reason, sizeof f->reason, "response body does not decode as the Result");
         snprintf(f->expected, sizeof f->expected, "a valid Result body");

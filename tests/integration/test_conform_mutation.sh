@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Mutation check: the suite run against deliberately broken answers (wrong status, flipped
+# signature byte, missing field) must fail, naming the session and the step that was broken;
+# the unbroken run passes, and the JUnit/JSON/HTML reports carry the failure.
+. "$(dirname "$0")/lib.sh"
+PCONF="$PSH_BUILD/conformance/psh-conform"
+S="$PSH_SRC/conformance/sessions"
+[ -x "$PCONF" ] || { echo "psh-conform not built"; exit 1; }
+
+# mutate SPEC SESSION 'step N "name"'
+mutate() {
+  local spec=$1 session=$2 step=$3 out rc
+  out=$("$PCONF" run -q --mutate "$spec" --target builtin:soft "$S/$session.json" 2>&1); rc=$?
+  check_eq "$spec: exit status 1" "$rc" "1"
+  check_contains "$spec: names the step" "$out" "FAIL $session[soft] @ builtin:soft: $step"
+}
+
+out=$("$PCONF" run -q --target builtin:soft "$S/keys-ecc-lifecycle.json" "$S/hash.json" "$S/random.json" 2>&1)
+check_eq "unbroken run passes" "$?" "0"
+check_contains "unbroken run summary" "$out" "total: 3 passed, 0 failed"
+
+mutate status:PsaVerifyHash:Success keys-ecc-lifecycle 'step 7 "verify other hash fails": wrong status'
+mutate flip:PsaSignHash keys-ecc-lifecycle 'step 5 "signature verifies locally"'
+mutate drop:PsaExportPublicKey keys-ecc-lifecycle 'step 3 "export public key": field data'
+mutate status:PsaHashCompare:Success hash 'step 4 "compare mismatch": wrong status'
+mutate flip:PsaHashCompute hash 'step 1 "SHA-256 of abc": field hash'
+mutate flip:PsaAsymmetricEncrypt keys-rsa-encrypt 'step 4 "decrypts back": wrong status'
+mutate drop:PsaGenerateRandom random 'step 1 "32 random bytes": field random_bytes'
+mutate status:PsaGenerateKey:PsaErrorGenericError isolation-two-apps 'step 1 "generate shared-name": wrong status'
+mutate status:ListClients:Success admin-clients 'step 3 "ListClients as a non-admin": wrong status'
+mutate status:ListOpcodes:Success core-list-opcodes 'step 3 "provider id 9 does not exist": wrong status'
+
+# Reports carry the failure with expected and actual values.
+"$PCONF" run -q --mutate flip:PsaSignHash --target builtin:soft "$S/keys-ecc-lifecycle.json" \
+  --junit "$T/r.xml" --json "$T/r.json" --html "$T/r.html" >/dev/null 2>&1
+check "junit written" test -s "$T/r.xml"
+check_contains "junit failure" "$(cat "$T/r.xml")" '<failure message="step 5 signature verifies locally'
+check_contains "json outcome" "$(cat "$T/r.json")" '"outcome": "fail"'
+check_contains "json step" "$(cat "$T/r.json")" '"step": "signature verifies locally"'
+check_contains "html matrix cell" "$(cat "$T/r.html")" '<td class="fail"'
+check_contains "html expected/actual" "$(cat "$T/r.html")" 'expected: verification Success'
+check "json parses" python3 -c "import json,sys; json.load(open('$T/r.json'))"
+check "junit parses" python3 -c "import xml.dom.minidom; xml.dom.minidom.parse('$T/r.xml')"
+
+# A bad session file is refused before anything runs (exit 2, one line naming the problem).
+echo '{"name":"bad","steps":[{"op":"PsaSignHash","body":{"no_such_field":1}}]}' > "$T/bad.json"
+out=$("$PCONF" run --target builtin:soft "$T/bad.json" 2>&1)
+check_eq "invalid session exits 2" "$?" "2"
+check_contains "invalid session reason" "$out" 'has no field "no_such_field"'
+finish

@@ -160,6 +160,17 @@ typedef struct create_buf {
     TPM2B_SENSITIVE sens;
 } create_buf;
 
+/* The TPM's reply must describe the key that was asked for: the record is trusted later. */
+static psh_status check_created(const TPM2B_PUBLIC *pub, const psh_key_attrs *attrs)
+{
+    psa_key_type_t type = 0;
+    size_t bits = 0;
+    if (tpm_public_to_psa(&pub->publicArea, 1, &type, &bits) != PSH_SUCCESS ||
+        type != attrs->type || bits != attrs->bits)
+        return PSH_ERR_PSA_COMMUNICATION_FAILURE;
+    return PSH_SUCCESS;
+}
+
 psh_status tpm_generate_key(void *ctx, const psh_key_attrs *attrs, uint8_t **key_id,
                             size_t *key_id_len)
 {
@@ -180,6 +191,8 @@ psh_status tpm_generate_key(void *ctx, const psh_key_attrs *attrs, uint8_t **key
         goto exit;
     c = (create_args){&w->tmpl, NULL, &w->priv, &w->pub};
     st = tpm_run(ctx, NULL, op_create, &c);
+    if (st == PSH_SUCCESS)
+        st = check_created(&w->pub, attrs);
     if (st == PSH_SUCCESS)
         st = tpm_blob_build(&w->pub, &w->priv, key_id, key_id_len);
 exit:
@@ -562,6 +575,7 @@ typedef struct hash_args {
     size_t in_len;
     uint8_t *out;
     size_t out_size, *out_len;
+    size_t want_len;
 } hash_args;
 
 static TSS2_RC op_hash(tpm_ctx *ctx, ESYS_TR h, const tpm_blob *b, void *arg, psh_status *st)
@@ -609,7 +623,9 @@ static TSS2_RC op_hash(tpm_ctx *ctx, ESYS_TR h, const tpm_blob *b, void *arg, ps
     }
     *st = tpm_rc_to_status(rc, "TPM2_Hash");
     if (rc == TSS2_RC_SUCCESS) {
-        if (digest->size > a->out_size) {
+        if (digest->size != a->want_len) {
+            *st = PSH_ERR_PSA_COMMUNICATION_FAILURE; /* not a digest of this algorithm */
+        } else if (digest->size > a->out_size) {
             *st = PSH_ERR_PSA_BUFFER_TOO_SMALL;
         } else {
             memcpy(a->out, digest->buffer, digest->size);
@@ -624,7 +640,7 @@ static TSS2_RC op_hash(tpm_ctx *ctx, ESYS_TR h, const tpm_blob *b, void *arg, ps
 psh_status tpm_hash_compute(void *ctx, psa_algorithm_t alg, const uint8_t *in, size_t in_len,
                             uint8_t *out, size_t out_size, size_t *out_len)
 {
-    hash_args a = {tpm_hash_alg(alg), in, in_len, out, out_size, out_len};
+    hash_args a = {tpm_hash_alg(alg), in, in_len, out, out_size, out_len, PSA_HASH_LENGTH(alg)};
     if (a.alg == TPM2_ALG_NULL)
         return PSH_ERR_PSA_NOT_SUPPORTED;
     if (out_size < PSA_HASH_LENGTH(alg))

@@ -368,7 +368,8 @@ TSS2_RC psh_tcti_record_new(TSS2_TCTI_CONTEXT *inner, void (*inner_free)(TSS2_TC
 typedef struct tcti_script {
     tcti_common c;
     const uint8_t *p;
-    size_t len, off;
+    size_t len;
+    size_t *off;
 } tcti_script;
 
 static TSS2_RC script_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *cmd)
@@ -377,15 +378,16 @@ static TSS2_RC script_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_
     size_t n;
     if (cmd == NULL || size == 0)
         return TSS2_TCTI_RC_BAD_VALUE;
-    if (s->len - s->off < 2)
+    size_t off = *s->off;
+    if (off > s->len || s->len - off < 2)
         return TSS2_TCTI_RC_IO_ERROR;
-    n = ((size_t)s->p[s->off] << 8) | s->p[s->off + 1];
-    if (n > s->len - s->off - 2)
-        n = s->len - s->off - 2; /* a short last response is still delivered */
-    s->c.resp = (uint8_t *)(uintptr_t)(s->p + s->off + 2); /* read only */
+    n = ((size_t)s->p[off] << 8) | s->p[off + 1];
+    if (n > s->len - off - 2)
+        n = s->len - off - 2; /* a short last response is still delivered */
+    s->c.resp = (uint8_t *)(uintptr_t)(s->p + off + 2); /* read only */
     s->c.resp_len = n;
     s->c.pending = 1;
-    s->off += 2 + n;
+    *s->off = off + 2 + n;
     return TSS2_RC_SUCCESS;
 }
 
@@ -398,15 +400,20 @@ static TSS2_RC script_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *res
 
 static void script_finalize(TSS2_TCTI_CONTEXT *ctx) { (void)ctx; }
 
-TSS2_RC psh_tcti_script_new(const uint8_t *script, size_t len, TSS2_TCTI_CONTEXT **out)
+TSS2_RC psh_tcti_script_new(const uint8_t *script, size_t len, size_t *cursor,
+                            TSS2_TCTI_CONTEXT **out)
 {
-    tcti_script *s = psh_calloc(1, sizeof *s);
+    tcti_script *s = NULL;
     *out = NULL;
+    if (cursor == NULL)
+        return TSS2_TCTI_RC_BAD_REFERENCE;
+    s = psh_calloc(1, sizeof *s);
     if (s == NULL)
         return TSS2_TCTI_RC_MEMORY;
     common_init(&s->c, TCTI_MAGIC_SCRIPT, script_transmit, script_receive, script_finalize);
     s->p = script;
     s->len = script != NULL ? len : 0;
+    s->off = cursor;
     *out = (TSS2_TCTI_CONTEXT *)s;
     return TSS2_RC_SUCCESS;
 }

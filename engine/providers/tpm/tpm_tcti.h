@@ -26,9 +26,11 @@ void psh_tcti_libtpms_wipe(void);
 TSS2_RC psh_tcti_record_new(TSS2_TCTI_CONTEXT *inner, void (*inner_free)(TSS2_TCTI_CONTEXT *),
                             const char *path, TSS2_TCTI_CONTEXT **out);
 
-/* Answers the n-th command with the n-th response of script: a sequence of
- * [u16 big-endian length][response bytes]; afterwards every receive fails with
- * TSS2_TCTI_RC_IO_ERROR. script is borrowed and must outlive the context. */
-TSS2_RC psh_tcti_script_new(const uint8_t *script, size_t len, TSS2_TCTI_CONTEXT **out);
+/* Answers each command with the next response of script: a sequence of
+ * [u16 big-endian length][response bytes], read from *cursor on (shared, so a reconnect
+ * continues where the last context stopped); at the end every command fails with
+ * TSS2_TCTI_RC_IO_ERROR. script and cursor are borrowed and must outlive the context. */
+TSS2_RC psh_tcti_script_new(const uint8_t *script, size_t len, size_t *cursor,
+                            TSS2_TCTI_CONTEXT **out);
 
 #endif

@@ -107,6 +107,9 @@ int psh_cf_target_open(psh_cf_target *t, const char *spec, char *err, size_t err
 void psh_cf_target_close(psh_cf_target *t);
 /* Stops a fixture and removes its temp dir (also used after a crashed child, see main.c). */
 void psh_cf_fixture_cleanup(const char *script, const char *dir);
+/* Makes /tmp/psh-conf-TAG-XXXXXX and runs "scripts/SCRIPT start" in it. 0 on success; dir is
+ * set (to clean up) whenever it was created. */
+int psh_cf_fixture_start(const char *script, const char *tag, char *dir, size_t dir_size);
 /* One request frame in, one response frame out (callee-allocated, free()). 0 on success. */
 int psh_cf_target_transact(psh_cf_target *t, const uint8_t *req, size_t len, uint8_t **resp,
                            size_t *resp_len, char *err, size_t err_size);

@@ -258,12 +258,12 @@ static int validate(json_t *root, char *err, size_t n)
     json_t *name = json_object_get(root, "name"), *x, *kind = json_object_get(root, "kind");
     if (!json_is_object(root))
         return seterr(err, n, "a session is a JSON object");
+    if (kind != NULL && json_is_string(kind) && strcmp(json_string_value(kind), "tpm") == 0)
+        return check_tpm(root, err, n); /* the recording TCTI writes no name: the file names it */
     if (!depth_ok(root, 0))
         return seterr(err, n, "nesting deeper than %d or arrays too long", PSH_CF_MAX_DEPTH);
     if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 128)
         return seterr(err, n, "\"name\" must be a string of 1..128 characters");
-    if (kind != NULL && json_is_string(kind) && strcmp(json_string_value(kind), "tpm") == 0)
-        return check_tpm(root, err, n);
     if (kind != NULL && (!json_is_string(kind) || strcmp(json_string_value(kind), "parsec") != 0))
         return seterr(err, n, "kind must be \"parsec\" or \"tpm\"");
     if (only_keys(root, keys, "session", err, n) != 0)
@@ -330,7 +330,9 @@ int psh_cf_session_parse(const uint8_t *data, size_t len, const char *path, psh_
         return seterr(err, err_size, "out of memory");
     }
     s->root = root;
-    s->name = strdup(json_string_value(json_object_get(root, "name")));
+    s->name = strdup(json_is_string(json_object_get(root, "name"))
+                         ? json_string_value(json_object_get(root, "name"))
+                         : path ? path : "tpm");
     s->path = strdup(path ? path : "(memory)");
     if (s->name == NULL || s->path == NULL) {
         psh_cf_session_free(s);

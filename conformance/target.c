@@ -65,6 +65,16 @@ static int run_fixture(const char *script, const char *verb, const char *dir)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+int psh_cf_fixture_start(const char *script, const char *tag, char *dir, size_t dir_size)
+{
+    snprintf(dir, dir_size, "/tmp/psh-conf-%s-XXXXXX", tag);
+    if (mkdtemp(dir) == NULL) {
+        dir[0] = '\0';
+        return -1;
+    }
+    return run_fixture(script, "start", dir) == 0 ? 0 : -1;
+}
+
 /* Reads KEY=VALUE lines of dir/env into the provider config (fixture contract). */
 static int read_env(const char *dir, psh_provider_config *p)
 {

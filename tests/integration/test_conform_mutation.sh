@@ -47,4 +47,25 @@ echo '{"name":"bad","steps":[{"op":"PsaSignHash","body":{"no_such_field":1}}]}' 
 out=$("$PCONF" run --target builtin:soft "$T/bad.json" 2>&1)
 check_eq "invalid session exits 2" "$?" "2"
 check_contains "invalid session reason" "$out" 'has no field "no_such_field"'
+# Backend (TPM command stream) sessions: a recorded response code that the fresh swtpm does
+# not give back fails at that command.
+B="$PSH_SRC/conformance/sessions/backend/tpm/ecc-sign.json"
+if [ -x "$PSH_SRC/scripts/swtpm" ] && command -v swtpm >/dev/null; then
+  out=$("$PCONF" replay-tpm "$B" 2>&1)
+  check_eq "backend session replays green" "$?" "0"
+  step=$(python3 - "$B" "$T/tpm-mut.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, s in enumerate(d["steps"]):
+    if int(s["command"][12:20], 16) == 0x15D:  # TPM2_Sign: pretend it failed
+        s["response"] = s["response"][:12] + "000001d5"
+        print(i + 1)
+        break
+json.dump(d, open(sys.argv[2], "w"))
+PY
+)
+  out=$("$PCONF" replay-tpm "$T/tpm-mut.json" 2>&1)
+  check_eq "broken backend session fails" "$?" "1"
+  check_contains "names the TPM command" "$out" "step $step \"$step TPM2_Sign\": response code differs"
+fi
 finish

@@ -184,8 +184,8 @@ static double service_rate(psh_client *c, double seconds)
 
 int main(int argc, char **argv)
 {
-    char service[PATH_MAX], script[PATH_MAX], dir[] = "/tmp/psh-bench-tpm.XXXXXX", buf[PATH_MAX],
-         cmd[3 * PATH_MAX], tcti[256] = "";
+    char service[PATH_MAX + 64], script[PATH_MAX + 64], dir[] = "/tmp/psh-bench-tpm.XXXXXX", buf[PATH_MAX],
+         cmd[4 * PATH_MAX], tcti[256] = "";
     const char *src = getenv("PSH_SRC");
     double seconds = 3, direct, svc;
     psh_client c;

@@ -39,7 +39,7 @@ static size_t load(const char *dir, psh_cf_session **out, size_t max)
     closedir(d);
     qsort(names, n, sizeof *names, cmp);
     for (size_t i = 0; i < n; i++) {
-        char path[1024], err[PSH_CF_ERR];
+        char path[4096 + 256 + 2], err[PSH_CF_ERR];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         if (k < max && psh_cf_session_load(path, &out[k], err, sizeof err) == 0)
             k++;

@@ -284,7 +284,9 @@ static int fresh_swtpm(char *dir, size_t dir_size, char *tcti, size_t tcti_size)
                 v[n - 1] = '\0';
                 v++;
             }
-            snprintf(tcti, tcti_size, "%s", v);
+            n = strlen(v);
+            if (n < tcti_size) /* a longer TCTI string is not ours: leave tcti empty */
+                memcpy(tcti, v, n + 1);
         }
     if (f != NULL)
         fclose(f);

@@ -173,6 +173,92 @@ json_t *psh_cf_record_step(const uint8_t *req, size_t req_len, const uint8_t *re
     return step;
 }
 
+
+/* Signatures become checks: for a key whose public key the client exported, every signature
+ * made with it (same application, same key generation) is verified locally at the end of the
+ * session, so a replay proves the signatures, not only their length. Only what the local
+ * verifier handles: RSA and SECP_R1 keys, ECDSA/deterministic ECDSA/PKCS#1 v1.5/PSS. */
+static int verifiable(json_t *alg, json_t *key_type)
+{
+    json_t *ecc = json_object_get(key_type, "ecc_key_pair");
+    const char *fam = json_string_value(json_object_get(ecc, "curve_family"));
+    json_t *v = NULL;
+    const char *kinds[] = {"ecdsa", "deterministic_ecdsa", "rsa_pkcs1v15_sign", "rsa_pss"};
+    for (size_t i = 0; i < 4 && v == NULL; i++)
+        v = json_object_get(alg, kinds[i]);
+    if (v == NULL || json_object_get(json_object_get(v, "hash_alg"), "specific") == NULL)
+        return 0;
+    return json_object_get(key_type, "rsa_key_pair") != NULL ||
+           (ecc != NULL && fam != NULL && strcmp(fam, "SECP_R1") == 0);
+}
+
+static void add_signature_checks(json_t *steps)
+{
+    json_t *keys = json_object(), *sigs = json_array(), *st, *x;
+    size_t i, j;
+    json_array_foreach(steps, i, st) {
+        const char *op = json_string_value(json_object_get(st, "op"));
+        const char *auth = json_string_value(json_object_get(st, "auth"));
+        const char *kn = json_string_value(psh_cf_path(st, "body.key_name"));
+        const char *status = json_string_value(psh_cf_path(st, "expect.status"));
+        char id[600];
+        json_t *k;
+        if (op == NULL || kn == NULL || status == NULL || strcmp(status, "Success") != 0)
+            continue;
+        snprintf(id, sizeof id, "%s|%s", auth ? auth : "", kn);
+        k = json_object_get(keys, id);
+        if (strcmp(op, "PsaGenerateKey") == 0 || strcmp(op, "PsaImportKey") == 0) {
+            k = json_pack("{s:O?, s:n}", "key_type", psh_cf_path(st, "body.attributes.key_type"),
+                          "pub");
+            json_object_set_new(keys, id, k);
+        } else if (strcmp(op, "PsaDestroyKey") == 0) {
+            json_object_del(keys, id);
+        } else if (k != NULL && strcmp(op, "PsaExportPublicKey") == 0) {
+            x = psh_cf_path(st, "expect.fields.data.capture");
+            if (json_is_string(x))
+                json_object_set(k, "pub", x);
+            /* signatures made before the export wait in "pending" for it */
+            json_array_foreach(json_object_get(k, "pending"), j, x)
+                json_object_set(x, "public_key_var", json_object_get(k, "pub"));
+        } else if (k != NULL &&
+                   (strcmp(op, "PsaSignHash") == 0 || strcmp(op, "PsaSignMessage") == 0)) {
+            json_t *sv = psh_cf_path(st, "expect.fields.signature.capture");
+            json_t *alg = psh_cf_path(st, "body.alg");
+            json_t *data = psh_cf_path(st, op[7] == 'H' ? "body.hash" : "body.message");
+            json_t *sig;
+            if (!json_is_string(sv) || data == NULL ||
+                !verifiable(alg, json_object_get(k, "key_type")))
+                continue;
+            sig = json_pack("{s:O, s:O, s:s, s:O}", "alg", alg, "signature", sv, "input",
+                            op[7] == 'H' ? "hash" : "message", "data", data);
+            if (json_is_string(json_object_get(k, "pub")))
+                json_object_set(sig, "public_key_var", json_object_get(k, "pub"));
+            if (json_object_get(k, "pending") == NULL)
+                json_object_set_new(k, "pending", json_array());
+            json_array_append(json_object_get(k, "pending"), sig);
+            json_array_append_new(sigs, sig);
+        }
+    }
+    json_array_foreach(sigs, i, x) {
+        char name[96], ref[80], sref[80];
+        const char *pv = json_string_value(json_object_get(x, "public_key_var"));
+        const char *sv = json_string_value(json_object_get(x, "signature"));
+        json_t *chk;
+        if (pv == NULL || sv == NULL)
+            continue;
+        snprintf(name, sizeof name, "%s verifies locally", sv);
+        snprintf(ref, sizeof ref, "${%s}", pv);
+        snprintf(sref, sizeof sref, "${%s}", sv);
+        chk = json_pack("{s:s, s:s, s:s, s:O, s:s}", "name", name, "check", "verify_signature",
+                        "public_key", ref, "alg", json_object_get(x, "alg"), "signature", sref);
+        json_object_set(chk, json_string_value(json_object_get(x, "input")),
+                        json_object_get(x, "data"));
+        json_array_append_new(steps, chk);
+    }
+    json_decref(sigs);
+    json_decref(keys);
+}
+
 /* ---- the proxy -------------------------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop_flag;
@@ -300,6 +386,7 @@ int psh_cf_record(const char *listen_path, const char *upstream_path, const char
     }
     close(ls);
     unlink(listen_path);
+    add_signature_checks(steps);
     /* the first crypto provider becomes the session's; steps to it drop their provider */
     if (first_provider > 0) {
         size_t i;

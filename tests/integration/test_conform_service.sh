@@ -41,10 +41,14 @@ check_contains "signature became a capture" "$rec" '"capture": "sig'
 check_contains "verify refers to the capture" "$rec" '"signature": "${sig'
 check_contains "random bytes are a matcher" "$rec" '"not_all_equal": true'
 check_contains "public key became a capture" "$rec" '"capture": "pub'
+check_contains "signature checked locally" "$rec" '"check": "verify_signature"'
 check_contains "error status recorded" "$rec" '"status": "PsaErrorDoesNotExist"'
 check "recorded session is valid" "$PCONF" check "$T/rec.json"
 out=$("$PCONF" run -q --target "unix:$SOCK" --target builtin:soft "$T/rec.json" 2>&1)
 check_eq "recorded session replays green" "$?" "0"
 check_contains "replayed on both targets" "$out" "total: 2 passed, 0 failed"
 [ "$rc" -eq 0 ] || echo "$out" >&2
+out=$("$PCONF" run -q --mutate flip:PsaSignHash --target builtin:soft "$T/rec.json" 2>&1)
+check_eq "recorded session catches a flipped signature" "$?" "1"
+check_contains "at the sign's verify" "$out" "FAIL recorded-tool @ builtin:soft"
 finish

@@ -31,8 +31,9 @@ static void add_keys(const cbor_item_t *rec, psh_attest_anchor *an, size_t max, 
         return;
     for (size_t k = 0; k < cbor_array_size(r[1]) && *n < max; k++) {
         cbor_item_t *pem = psh_cbor_untag(cbor_array_handle(r[1])[k], 554);
-        if (pem == NULL || !cbor_isa_string(pem) ||
-            psh_attest_anchor_from_pem(&an[*n], cbor_string_handle(pem),
+        if (pem == NULL || !cbor_isa_string(pem))
+            continue; /* another key type: nothing was initialised (fuzz_evidence crash) */
+        if (psh_attest_anchor_from_pem(&an[*n], cbor_string_handle(pem),
                                        cbor_string_length(pem)) != PSH_SUCCESS) {
             psh_attest_anchor_free(&an[*n]);
             continue;

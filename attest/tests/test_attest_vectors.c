@@ -5,6 +5,7 @@
 #include <mbedtls/base64.h>
 
 #include "attest_util.h"
+#include "cbor_bounded.h"
 
 #define TPM_AK "keys/parsec-tpm-ak-p256.pub.pem"
 #define TPM_SVC "parsec-tpm/veraison-services/"
@@ -401,6 +402,42 @@ static void test_corim(void)
     CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a), PSH_SUCCESS);
     for (size_t i = 0; i < na; i++)
         psh_attest_anchor_free(&an[i]);
+    /* Regression (fuzz_evidence crash c13d81d5): a key entry that is not a tagged PEM is skipped
+     * without touching an uninitialised anchor. */
+    {
+        static const char pem[] = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"
+                                  "2lB1xtcIWePIt/Wwt+s8Ybp+5ji8\nt2pzGDKSOG7xTGK5gOYkcLCHz4i4L/yGzyEm"
+                                  "BO1mZFZNuJz14X0J24+XQQ==\n-----END PUBLIC KEY-----";
+        psh_cbuf comid = {0}, corim = {0};
+        psh_cbuf_head(&comid, 5, 1);
+        psh_cbuf_int(&comid, 4);
+        psh_cbuf_head(&comid, 5, 1);
+        psh_cbuf_int(&comid, 3);
+        psh_cbuf_head(&comid, 4, 1);
+        psh_cbuf_head(&comid, 4, 2);
+        psh_cbuf_head(&comid, 5, 0);
+        psh_cbuf_head(&comid, 4, 3);
+        psh_cbuf_int(&comid, 7);      /* not a key at all */
+        psh_cbuf_text(&comid, pem);   /* untagged PEM */
+        psh_cbuf_head(&comid, 6, 554);
+        psh_cbuf_text(&comid, pem);   /* the one usable entry */
+        psh_cbuf_head(&corim, 6, 501);
+        psh_cbuf_head(&corim, 5, 1);
+        psh_cbuf_int(&corim, 1);
+        psh_cbuf_head(&corim, 4, 1);
+        psh_cbuf_head(&corim, 6, 506);
+        psh_cbuf_bytes(&corim, comid.p, comid.len);
+        REQUIRE(!corim.err);
+        na = np = 0;
+        CHECK_EQ_INT(psh_attest_corim_load(corim.p, corim.len, an, 4, &na, pcrs, 16, &np),
+                     PSH_SUCCESS);
+        CHECK_EQ_INT(na, 1);
+        CHECK_EQ_INT(an[0].id_len, 0);
+        for (size_t i = 0; i < na; i++)
+            psh_attest_anchor_free(&an[i]);
+        psh_cbuf_free(&comid);
+        psh_cbuf_free(&corim);
+    }
     /* Evidence is not a CoRIM. */
     na = np = 0;
     c = slurp(TPM_SVC "evidence.cbor", &n);

@@ -35,6 +35,20 @@ done
 check_eq "1,000 requests sent" "$requests" "1000"
 check_eq "every request that should succeed did" "$errors" "0"
 
+# Four clients at once on five keys (one ESYS context behind a mutex, two cached handles).
+pids=()
+for c in 1 2 3 4; do
+  ( for i in $(seq 1 20); do
+      alice sign "k$(((c + i) % 5 + 1))" --file "$T/msg" --der --out "$T/par$c.sig" >/dev/null 2>&1 || echo x
+    done > "$T/par$c.err" ) &
+  pids+=($!)
+done
+wait "${pids[@]}" # not a bare wait: psh-service is a background job of this shell too
+check_eq "80 concurrent signatures, no failure" "$(cat "$T"/par*.err | wc -l)" "0"
+alice export-public-key k5 --out "$T/k5.pem" >/dev/null
+alice sign k5 --file "$T/msg" --der --out "$T/k5.sig" >/dev/null
+check "openssl verifies a signature made amid the churn" openssl dgst -sha256 -verify "$T/k5.pem" -signature "$T/k5.sig" "$T/msg"
+
 kill -KILL "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null; SERVICE_PID=""
 n=$(tpm_transient_count)
 # At least the primary: tpm2_getcap does see what the service leaves behind.

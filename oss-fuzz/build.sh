@@ -46,9 +46,12 @@ copy_deps() { # binary-or-library
 for t in $targets; do copy_deps "$OUT/$t"; done
 # Modules the targets dlopen() themselves (the PKCS#11 target loads SoftHSM from its own
 # directory's lib/): shipped with their dependencies.
-case " $targets " in
-  *" fuzz_pkcs11_"*)
-    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
-      if [ -f "$m" ]; then cp -L "$m" "$OUT/lib/libsofthsm2.so"; copy_deps "$m"; break; fi
-    done ;;
-esac
+need_softhsm=0
+for t in $targets; do
+  case "$t" in fuzz_pkcs11_*) need_softhsm=1 ;; esac
+done
+if [ "$need_softhsm" = 1 ]; then
+  for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+    if [ -f "$m" ]; then cp -L "$m" "$OUT/lib/libsofthsm2.so"; copy_deps "$m"; break; fi
+  done
+fi

@@ -124,6 +124,13 @@ psh_status psh_attest_diag(const uint8_t *buf, size_t len, char **out);
  * 0x01 || SHA-256(SPKI DER of the PAK); the same derivation names a TPM AK (kid UEID). */
 psh_status psh_attest_kid_from_pk(const mbedtls_pk_context *pk, uint8_t kid[33]);
 
+/* For the TPM provider: SubjectPublicKeyInfo DER of an ECC TPMT_PUBLIC (e.g. the AK's, to export
+ * it as PEM for endorsement), and the kid 0x01 || SHA-256(that SPKI). SUCCESS,
+ * PsaErrorInvalidArgument (not an ECC P-256/384/521 TPMT_PUBLIC), PsaErrorBufferTooSmall. */
+psh_status psh_attest_spki_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t *spki,
+                                            size_t size, size_t *spki_len);
+psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t kid[33]);
+
 /* Platform token: COSE_Sign1 by the PAK over {10: SHA-256(kak COSE_Key bytes), 265: profile,
  * 256: ueid}. Callee-allocated *out (psh_free). */
 psh_status psh_kat_build_pat(mbedtls_pk_context *pak, const mbedtls_pk_context *kak_pub,

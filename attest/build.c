@@ -9,6 +9,7 @@
 
 #include "cbor_bounded.h"
 #include "cose.h"
+#include "tpms.h"
 #include "util/alloc.h"
 
 psh_status psh_attest_anchor_from_pem(psh_attest_anchor *a, const uint8_t *pem, size_t len)
@@ -48,6 +49,54 @@ psh_status psh_attest_kid_from_pk(const mbedtls_pk_context *pk, uint8_t kid[33])
     if (n == 0)
         return PSH_ERR_PSA_INVALID_ARGUMENT;
     kid[0] = 0x01; /* UEID type RAND */
+    psh_att_hash(MBEDTLS_MD_SHA256, spki, n, kid + 1);
+    return PSH_SUCCESS;
+}
+
+psh_status psh_attest_spki_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t *spki,
+                                            size_t size, size_t *spki_len)
+{
+    psh_tpmt_public t;
+    mbedtls_pk_context pk;
+    uint8_t pt[1 + 2 * 66], der[300];
+    const char *why;
+    size_t n;
+    psh_status st = PSH_ERR_PSA_INVALID_ARGUMENT;
+    mbedtls_ecp_group_id g;
+
+    *spki_len = 0;
+    mbedtls_pk_init(&pk);
+    if (psh_tpmt_public_parse(pub, len, &t, &why) != 0 || t.type != PSH_TPM_ALG_ECC)
+        goto exit;
+    g = t.curve == 3 ? MBEDTLS_ECP_DP_SECP256R1 : t.curve == 4 ? MBEDTLS_ECP_DP_SECP384R1
+        : t.curve == 5 ? MBEDTLS_ECP_DP_SECP521R1 : MBEDTLS_ECP_DP_NONE;
+    if (g == MBEDTLS_ECP_DP_NONE || t.x.len != t.y.len || t.x.len == 0)
+        goto exit;
+    pt[0] = 4;
+    memcpy(pt + 1, t.x.p, t.x.len);
+    memcpy(pt + 1 + t.x.len, t.y.p, t.y.len);
+    if (psh_att_pk_from_point(&pk, g, pt, 1 + 2 * t.x.len) != 0 ||
+        (n = psh_att_pk_spki(&pk, der, sizeof der)) == 0)
+        goto exit;
+    st = PSH_ERR_PSA_BUFFER_TOO_SMALL;
+    if (n > size)
+        goto exit;
+    memcpy(spki, der, n);
+    *spki_len = n;
+    st = PSH_SUCCESS;
+exit:
+    mbedtls_pk_free(&pk);
+    return st;
+}
+
+psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t kid[33])
+{
+    uint8_t spki[300];
+    size_t n;
+    psh_status st = psh_attest_spki_from_tpmt_public(pub, len, spki, sizeof spki, &n);
+    if (st != PSH_SUCCESS)
+        return st;
+    kid[0] = 0x01;
     psh_att_hash(MBEDTLS_MD_SHA256, spki, n, kid + 1);
     return PSH_SUCCESS;
 }

@@ -275,6 +275,16 @@ static void test_tpm_soft(void)
     }
     psh_att_hash(MBEDTLS_MD_SHA256, zeros, sizeof zeros, digest);
     publ = make_pub(&ik, pub);
+    /* The AK kid a TPM provider derives from a TPMT_PUBLIC equals the one from the key. */
+    {
+        uint8_t k1[33], k2[33], ak_pub[120];
+        size_t akl = make_pub(&ak, ak_pub);
+        CHECK_EQ_INT(psh_attest_kid_from_tpmt_public(ak_pub, akl, k1), PSH_SUCCESS);
+        REQUIRE(psh_attest_kid_from_pk(&ak, k2) == PSH_SUCCESS);
+        CHECK_MEM(k1, 33, k2, 33);
+        CHECK_EQ_INT(psh_attest_kid_from_tpmt_public(ak_pub, akl - 1, k1),
+                     PSH_ERR_PSA_INVALID_ARGUMENT);
+    }
     pub2l = make_pub(&ik2, pub2);
     name[0] = 0;
     name[1] = 0x0B;

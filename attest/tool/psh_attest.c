@@ -27,6 +27,10 @@ static void usage(void)
         "                         [--out FILE (tpm2-tools format)] [--blob FILE] [--enc-secret FILE]\n"
         "       psh-attest kat-sign --pak KEY.pem --kak KEY.pem --key PUB.pem --nonce HEX\n"
         "                         --out FILE\n"
+        "       psh-attest tpm-evidence --ak-public F --key-public F --certify-info F\n"
+        "                         --certify-sig F --quote-info F --quote-sig F --out FILE\n"
+        "                         (parsec-tpm CBOR from raw TPM outputs; kid from the AK)\n"
+        "       psh-attest tpm-pubkey --public F   (PEM of an ECC TPMT_PUBLIC/TPM2B_PUBLIC)\n"
         "  ALG is sha256, sha384 or sha512; EVIDENCE/FILE may be - for stdin.\n",
         stderr);
 }
@@ -422,6 +426,99 @@ exit:
     return rc;
 }
 
+/* TPM2B_PUBLIC as tpm2-tools writes it, or a bare TPMT_PUBLIC. */
+static uint8_t *read_tpmt(const char *path, size_t *len, const uint8_t **p)
+{
+    uint8_t *b = read_file(path, len);
+    *p = b;
+    if (b != NULL && *len >= 2 && ((size_t)b[0] << 8 | b[1]) == *len - 2) {
+        *p = b + 2;
+        *len -= 2;
+    }
+    return b;
+}
+
+static int cmd_tpm_evidence(int argc, char **argv)
+{
+    const char *names[6] = {"--ak-public", "--key-public", "--certify-info", "--certify-sig",
+                            "--quote-info", "--quote-sig"};
+    const char *paths[6] = {0}, *out = NULL;
+    uint8_t *bufs[6] = {0}, *ev = NULL, kid[33];
+    const uint8_t *views[6] = {0};
+    size_t lens[6] = {0}, ev_len = 0;
+    psh_tpm_evidence_parts parts;
+    int rc = 1;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        int hit = 0;
+        for (int k = 0; k < 6; k++) {
+            if (strcmp(argv[i], names[k]) == 0) {
+                paths[k] = argv[i + 1];
+                hit = 1;
+            }
+        }
+        if (strcmp(argv[i], "--out") == 0)
+            out = argv[i + 1];
+        else if (!hit)
+            return bad_arg("bad tpm-evidence option");
+    }
+    for (int k = 0; k < 6; k++) {
+        if (paths[k] == NULL || out == NULL) {
+            usage();
+            return 2;
+        }
+    }
+    for (int k = 0; k < 6; k++) {
+        bufs[k] = k < 2 ? read_tpmt(paths[k], &lens[k], &views[k]) : read_file(paths[k], &lens[k]);
+        if (k >= 2)
+            views[k] = bufs[k];
+        if (bufs[k] == NULL)
+            goto exit;
+    }
+    if (psh_attest_kid_from_tpmt_public(views[0], lens[0], kid) != PSH_SUCCESS) {
+        fprintf(stderr, "psh-attest: %s is not an ECC TPMT_PUBLIC\n", paths[0]);
+        goto exit;
+    }
+    parts = (psh_tpm_evidence_parts){kid, sizeof kid, views[3], lens[3], views[1], lens[1],
+                                     views[2], lens[2], views[5], lens[5], views[4], lens[4]};
+    if (psh_tpm_evidence_build(&parts, &ev, &ev_len) != PSH_SUCCESS)
+        goto exit;
+    rc = write_file(out, ev, ev_len) == 0 ? 0 : 1;
+exit:
+    for (int k = 0; k < 6; k++)
+        psh_free(bufs[k]);
+    psh_free(ev);
+    return rc;
+}
+
+static int cmd_tpm_pubkey(int argc, char **argv)
+{
+    uint8_t *b, spki[300];
+    const uint8_t *p;
+    unsigned char pem[600];
+    size_t len, n, olen = 0;
+    mbedtls_pk_context pk;
+    int rc = 1;
+    if (argc != 2 || strcmp(argv[0], "--public") != 0) {
+        usage();
+        return 2;
+    }
+    if ((b = read_tpmt(argv[1], &len, &p)) == NULL)
+        return 2;
+    mbedtls_pk_init(&pk);
+    if (psh_attest_spki_from_tpmt_public(p, len, spki, sizeof spki, &n) == PSH_SUCCESS &&
+        mbedtls_pk_parse_public_key(&pk, spki, n) == 0 &&
+        mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof pem) == 0) {
+        olen = strlen((char *)pem);
+        fwrite(pem, 1, olen, stdout);
+        rc = 0;
+    } else {
+        fprintf(stderr, "psh-attest: %s is not an ECC TPMT_PUBLIC\n", argv[1]);
+    }
+    mbedtls_pk_free(&pk);
+    psh_free(b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -438,6 +535,10 @@ int main(int argc, char **argv)
         return cmd_make_credential(argc - 2, argv + 2);
     if (strcmp(argv[1], "kat-sign") == 0)
         return cmd_kat_sign(argc - 2, argv + 2);
+    if (strcmp(argv[1], "tpm-evidence") == 0)
+        return cmd_tpm_evidence(argc - 2, argv + 2);
+    if (strcmp(argv[1], "tpm-pubkey") == 0)
+        return cmd_tpm_pubkey(argc - 2, argv + 2);
     usage();
     return 2;
 }

@@ -267,7 +267,19 @@ int psh_cf_report_html(const char *path, const psh_cf_results *r)
         }
         fprintf(f, "</tr>\n");
     }
-    fprintf(f, "</table>\n</body></html>\n");
+    fprintf(f, "<tr><th>total</th>");
+    for (size_t j = 0; j < nt; j++) {
+        size_t c[3] = {0, 0, 0};
+        double secs = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (strcmp(r->v[i].target, targets[j]) == 0) {
+                c[r->v[i].outcome]++;
+                secs += r->v[i].seconds;
+            }
+        fprintf(f, "<th>%zu pass, %zu fail, %zu skip, %.2f s</th>", c[PSH_CF_PASS], c[PSH_CF_FAIL],
+                c[PSH_CF_SKIP], secs);
+    }
+    fprintf(f, "</tr>\n</table>\n</body></html>\n");
     free(targets);
     free(sessions);
     return fclose(f) == 0 ? 0 : -1;

@@ -146,7 +146,6 @@ static void setup_token_dir(void)
             dir);
     fclose(f);
     setenv("SOFTHSM2_CONF", path, 1);
-    atexit(cleanup);
 }
 
 static psh_engine *new_engine(void)
@@ -189,10 +188,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dir[0] == '\0')
         setup_token_dir();
     if (engine == NULL || uses++ >= FUZZ_P11_REUSE) {
+        static int registered;
         psh_engine_destroy(engine);
         engine = NULL;
         engine = new_engine();
         uses = 0;
+        /* After SoftHSM is loaded, so at exit cleanup runs before SoftHSM's own destructors
+         * (exit handlers run in reverse order): closing sessions after them crashed. */
+        if (!registered++)
+            atexit(cleanup);
     }
     (void)fuzz_handle(engine, data, size);
     return 0;

@@ -254,7 +254,7 @@ static int validate(json_t *root, char *err, size_t n)
 {
     static const char *const keys[] = {"name", "description", "kind", "provider", "auth", "needs",
                                        "vars", "steps", "cleanup", "tcti", NULL};
-    static const char *const need_keys[] = {"authenticator", "opcodes", "can_do", "admin", NULL};
+    static const char *const need_keys[] = {"authenticator", "opcodes", "can_do", NULL};
     json_t *name = json_object_get(root, "name"), *x, *kind = json_object_get(root, "kind");
     if (!json_is_object(root))
         return seterr(err, n, "a session is a JSON object");

@@ -169,6 +169,12 @@ int psh_cf_record(const char *listen_path, const char *upstream_path, const char
 json_t *psh_cf_record_step(const uint8_t *req, size_t req_len, const uint8_t *resp,
                            size_t resp_len, unsigned index, json_t *captures);
 
+/* Structural check of one TPM response against the recorded one (tpmstruct.c): 0 = equal
+ * in every compared field or command not described; 1 = differs, reason in why. */
+int psh_cf_tpm_compare_struct(uint32_t cc, const uint8_t *rec, size_t rl, const uint8_t *rep,
+                              size_t pl, char *why, size_t n, char *exp, size_t en, char *act,
+                              size_t an);
+
 /* ---- backend sessions (tpmreplay.c) ----------------------------------------------------------- */
 /* Replays {"kind":"tpm","steps":[{"command":hex,"response":hex}]} against a TCTI. */
 void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name,

@@ -2,8 +2,9 @@
  * writes it ({"kind":"tpm","steps":[{"command":hex,"response":hex}]}), replayed against a
  * fresh swtpm (or any TCTI, through tss2-tctildr).
  *
- * Comparison is structural. Always exact: the response tag and response code, and the
- * response size. A fresh TPM has other seeds, so keys, blobs, names, tickets, signatures and
+ * Comparison is structural. Always exact: the response tag and response code, the response
+ * size, and for the commands tpmstruct.c describes, every field that does not depend on the
+ * TPM's seeds or RNG, after unmarshalling both responses with tss2-mu. A fresh TPM has other seeds, so keys, blobs, names, tickets, signatures and
  * random bytes differ: for those commands the differing byte runs are matched, not compared,
  * and remembered, so that a later command carrying a recorded output (a private blob given
  * to TPM2_Load) is sent with the replayed one instead. Commands whose output depends only on
@@ -226,6 +227,9 @@ void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name, co
             snprintf(why, sizeof why, "response code differs");
             snprintf(exp, sizeof exp, "tag %02x%02x rc 0x%x", rec[0], rec[1], rc_rec);
             snprintf(act, sizeof act, "tag %02x%02x rc 0x%x", rep[0], rep[1], rc_rep);
+        } else if (ok && psh_cf_tpm_compare_struct(cc, rec, rl, rep, pl, why, sizeof why, exp,
+                                                   sizeof exp, act, sizeof act) != 0) {
+            ok = 0;
         } else if (ok && rl != pl && cc != 0x17A) {
             ok = 0;
             snprintf(why, sizeof why, "response size differs");

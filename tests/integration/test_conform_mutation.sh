@@ -67,5 +67,22 @@ PY
   out=$("$PCONF" replay-tpm "$T/tpm-mut.json" 2>&1)
   check_eq "broken backend session fails" "$?" "1"
   check_contains "names the TPM command" "$out" "step $step \"$step TPM2_Sign\": response code differs"
+  # A field compared exactly after unmarshalling (the signature's hash algorithm).
+  step=$(python3 - "$B" "$T/tpm-mut2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, s in enumerate(d["steps"]):
+    r = s["response"]
+    if int(s["command"][12:20], 16) == 0x15D and r[12:20] == "00000000" and r[28:32] == "0018":
+        s["response"] = r[:32] + "000c" + r[36:]  # ECDSA with SHA-384 instead of SHA-256
+        print(i + 1)
+        break
+json.dump(d, open(sys.argv[2], "w"))
+PY
+)
+  out=$("$PCONF" replay-tpm "$T/tpm-mut2.json" 2>&1)
+  check_eq "structural difference fails" "$?" "1"
+  check_contains "names the field" "$out" "step $step \"$step TPM2_Sign\": response parameter 1 differs"
+  check_contains "shows expected and actual" "$out" "expected: signature ECDSA hash 0xc"
 fi
 finish

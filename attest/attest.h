@@ -49,6 +49,15 @@ typedef struct psh_attest_pcr_ref {
     size_t digest_len;
 } psh_attest_pcr_ref;
 
+/* One CCA platform reference value: a software component (measurement type such as "BL" and
+ * its measurement value) or a platform configuration value. */
+typedef struct psh_attest_cca_ref {
+    int is_config;
+    char type[32];
+    uint8_t value[64];
+    size_t len;
+} psh_attest_cca_ref;
+
 typedef struct psh_attest_policy {
     const uint8_t *nonce; /* borrowed: the nonce the verifier issued (required) */
     size_t nonce_len;
@@ -56,6 +65,8 @@ typedef struct psh_attest_policy {
     size_t n_anchors;
     const psh_attest_pcr_ref *pcrs; /* borrowed; parsec-tpm only */
     size_t n_pcrs;
+    const psh_attest_cca_ref *cca_refs; /* borrowed; parsec-cca only */
+    size_t n_cca_refs;
 } psh_attest_policy;
 
 #define PSH_ATTEST_MAX_CHECKS 48
@@ -111,6 +122,11 @@ psh_status psh_attest_tpm_json_to_cbor(const char *json, size_t len, uint8_t **o
 psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anchor *anchors,
                                  size_t max_anchors, size_t *n_anchors,
                                  psh_attest_pcr_ref *pcrs, size_t max_pcrs, size_t *n_pcrs);
+
+/* The CCA platform reference values (cca.software-component digests by name,
+ * cca.platform-config raw values) of an unsigned CoRIM, appended like psh_attest_corim_load. */
+psh_status psh_attest_corim_load_cca(const uint8_t *buf, size_t len, psh_attest_cca_ref *refs,
+                                     size_t max, size_t *n);
 
 /* --- CBOR diagnostic notation ------------------------------------------------------------ */
 /* Renders one bounded-decoded CBOR item as diagnostic notation (RFC 8949 sec 8) into a

@@ -3,7 +3,9 @@
  *   corim {1: [506(bstr .cbor comid)...]}; comid {4: triples}
  *   triples {0: reference-triples [[env, [measurement...]]],
  *            3: attest-key-triples [[env {1: instance 560(bytes)/550(ueid)}, [554(PEM)...]]]}
- *   measurement {0: uint PCR index, 1: {2: digests [[alg-id, bstr]...]}} */
+ *   measurement {0: uint PCR index, 1: {2: digests [[alg-id, bstr]...]}}
+ *   CCA: {0: "cca.software-component", 1: {11: name, 2: digests}} and
+ *        {0: "cca.platform-config", 1: {4: 560(raw value)}} */
 #include "internal.h"
 
 #include <string.h>
@@ -46,14 +48,65 @@ static void add_keys(const cbor_item_t *rec, psh_attest_anchor *an, size_t max, 
     }
 }
 
-static void add_refs(const cbor_item_t *rec, psh_attest_pcr_ref *pcrs, size_t max, size_t *n)
+typedef struct walk {
+    psh_attest_anchor *an;
+    size_t max_an, *n_an;
+    psh_attest_pcr_ref *pcrs;
+    size_t max_pcrs, *n_pcrs;
+    psh_attest_cca_ref *cca;
+    size_t max_cca, *n_cca;
+} walk;
+
+/* CCA measurements: key "cca.software-component" {11: name, 2: [[alg, digest]]} or
+ * "cca.platform-config" {4: 560(raw value)}. */
+static void add_cca(const cbor_item_t *m, walk *w)
+{
+    cbor_item_t *k = NULL, *v = NULL, *x = NULL;
+    const uint8_t *p;
+    size_t n;
+    psh_attest_cca_ref *r;
+    if (w->cca == NULL || *w->n_cca >= w->max_cca || psh_cbor_map_int(m, 0, &k) != 1 ||
+        psh_cbor_map_int(m, 1, &v) != 1 || !cbor_isa_map(v))
+        return;
+    r = &w->cca[*w->n_cca];
+    memset(r, 0, sizeof *r);
+    if (psh_cbor_text_eq(k, "cca.software-component")) {
+        cbor_item_t *name = NULL, *d = NULL;
+        if (psh_cbor_map_int(v, 11, &name) != 1 || !cbor_isa_string(name) ||
+            cbor_string_length(name) >= sizeof r->type || psh_cbor_map_int(v, 2, &d) != 1 ||
+            !cbor_isa_array(d) || cbor_array_size(d) < 1)
+            return;
+        x = cbor_array_handle(d)[0];
+        if (!cbor_isa_array(x) || cbor_array_size(x) != 2 ||
+            psh_cbor_bytes(cbor_array_handle(x)[1], &p, &n) != 0 || n > sizeof r->value)
+            return;
+        memcpy(r->type, cbor_string_handle(name), cbor_string_length(name));
+    } else if (psh_cbor_text_eq(k, "cca.platform-config")) {
+        if (psh_cbor_map_int(v, 4, &x) != 1 || psh_cbor_bytes(psh_cbor_untag(x, 560), &p, &n) != 0 ||
+            n > sizeof r->value)
+            return;
+        r->is_config = 1;
+    } else {
+        return;
+    }
+    memcpy(r->value, p, n);
+    r->len = n;
+    (*w->n_cca)++;
+}
+
+static void add_refs(const cbor_item_t *rec, walk *w)
 {
     cbor_item_t *ms = cbor_array_handle(rec)[1];
+    psh_attest_pcr_ref *pcrs = w->pcrs;
+    size_t max = w->max_pcrs, *n = w->n_pcrs;
     if (!cbor_isa_array(ms))
         return;
     for (size_t i = 0; i < cbor_array_size(ms); i++) {
         cbor_item_t *m = cbor_array_handle(ms)[i], *k = NULL, *v = NULL, *d = NULL;
         int64_t pcr;
+        add_cca(m, w);
+        if (pcrs == NULL)
+            continue;
         if (psh_cbor_map_int(m, 0, &k) != 1 || psh_cbor_int(k, &pcr) != 0 || pcr < 0 ||
             pcr > 255 || psh_cbor_map_int(m, 1, &v) != 1 || psh_cbor_map_int(v, 2, &d) != 1 ||
             !cbor_isa_array(d))
@@ -77,9 +130,7 @@ static void add_refs(const cbor_item_t *rec, psh_attest_pcr_ref *pcrs, size_t ma
     }
 }
 
-static void each_triple(const cbor_item_t *triples, int64_t which, psh_attest_anchor *an,
-                        size_t max_an, size_t *n_an, psh_attest_pcr_ref *pcrs, size_t max_pcrs,
-                        size_t *n_pcrs)
+static void each_triple(const cbor_item_t *triples, int64_t which, walk *w)
 {
     cbor_item_t *list = NULL;
     if (psh_cbor_map_int(triples, which, &list) != 1 || !cbor_isa_array(list))
@@ -88,16 +139,14 @@ static void each_triple(const cbor_item_t *triples, int64_t which, psh_attest_an
         cbor_item_t *rec = cbor_array_handle(list)[i];
         if (!cbor_isa_array(rec) || cbor_array_size(rec) != 2 || !cbor_isa_map(cbor_array_handle(rec)[0]))
             continue;
-        if (which == 3)
-            add_keys(rec, an, max_an, n_an);
-        else
-            add_refs(rec, pcrs, max_pcrs, n_pcrs);
+        if (which == 3 && w->an != NULL)
+            add_keys(rec, w->an, w->max_an, w->n_an);
+        else if (which == 0)
+            add_refs(rec, w);
     }
 }
 
-psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anchor *anchors,
-                                 size_t max_anchors, size_t *n_anchors,
-                                 psh_attest_pcr_ref *pcrs, size_t max_pcrs, size_t *n_pcrs)
+static psh_status corim_walk(const uint8_t *buf, size_t len, walk *w)
 {
     cbor_item_t *root = NULL, *corim, *comids = NULL;
     const char *why;
@@ -115,8 +164,8 @@ psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anch
         if (psh_cbor_bytes(c, &p, &n) != 0 || psh_cbor_decode(p, n, &comid, NULL, &why) != 0)
             goto exit;
         if (psh_cbor_map_int(comid, 4, &triples) == 1 && cbor_isa_map(triples)) {
-            each_triple(triples, 3, anchors, max_anchors, n_anchors, pcrs, max_pcrs, n_pcrs);
-            each_triple(triples, 0, anchors, max_anchors, n_anchors, pcrs, max_pcrs, n_pcrs);
+            each_triple(triples, 3, w);
+            each_triple(triples, 0, w);
         }
         cbor_decref(&comid);
     }
@@ -124,4 +173,19 @@ psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anch
 exit:
     cbor_decref(&root);
     return st;
+}
+
+psh_status psh_attest_corim_load(const uint8_t *buf, size_t len, psh_attest_anchor *anchors,
+                                 size_t max_anchors, size_t *n_anchors,
+                                 psh_attest_pcr_ref *pcrs, size_t max_pcrs, size_t *n_pcrs)
+{
+    walk w = {anchors, max_anchors, n_anchors, pcrs, max_pcrs, n_pcrs, NULL, 0, NULL};
+    return corim_walk(buf, len, &w);
+}
+
+psh_status psh_attest_corim_load_cca(const uint8_t *buf, size_t len, psh_attest_cca_ref *refs,
+                                     size_t max, size_t *n)
+{
+    walk w = {NULL, 0, NULL, NULL, 0, NULL, refs, max, n};
+    return corim_walk(buf, len, &w);
 }

@@ -105,6 +105,56 @@ static int load_rak(const cbor_item_t *realm, const uint8_t *p, size_t n, mbedtl
                                  p, n);
 }
 
+/* Step 8: every software component's measurement and the platform config are among the
+ * reference values (Veraison: executables unrecognized / configuration unsafe otherwise). */
+static void check_refvals(psh_attest_appraisal *a, const psh_attest_policy *pol,
+                          const cbor_item_t *pcl)
+{
+    cbor_item_t *sw = NULL, *cfg = NULL;
+    const uint8_t *cp;
+    size_t cl;
+    int cfg_ok = 0;
+    if (pol->n_cca_refs == 0) {
+        psh_ap_fail(a, NP, "cca.platform.refvals", "no reference values supplied for the "
+                                                   "platform claims");
+        return;
+    }
+    if (psh_cbor_map_int(pcl, 2399, &sw) != 1 || !cbor_isa_array(sw) || cbor_array_size(sw) == 0) {
+        psh_ap_fail(a, NA, "cca.platform.sw_components", "no software components claim");
+    } else {
+        size_t i, n = cbor_array_size(sw);
+        for (i = 0; i < n; i++) {
+            cbor_item_t *c = cbor_array_handle(sw)[i], *t = NULL, *v = NULL;
+            const uint8_t *vp;
+            size_t vl, j;
+            if (psh_cbor_map_int(c, 1, &t) != 1 || !cbor_isa_string(t) ||
+                psh_cbor_map_int(c, 2, &v) != 1 || psh_cbor_bytes(v, &vp, &vl) != 0)
+                break;
+            for (j = 0; j < pol->n_cca_refs; j++) {
+                const psh_attest_cca_ref *r = &pol->cca_refs[j];
+                if (!r->is_config && psh_cbor_text_eq(t, r->type) &&
+                    psh_ap_eq(vp, vl, r->value, r->len))
+                    break;
+            }
+            if (j == pol->n_cca_refs)
+                break;
+        }
+        if (i < n)
+            psh_ap_fail(a, NP, "cca.platform.sw_components",
+                        "executables unrecognized: software component %zu is not a reference "
+                        "measurement", i);
+        else
+            psh_ap_pass(a, "cca.platform.sw_components");
+    }
+    if (psh_cbor_map_int(pcl, 2401, &cfg) == 1 && psh_cbor_bytes(cfg, &cp, &cl) == 0) {
+        for (size_t j = 0; j < pol->n_cca_refs && !cfg_ok; j++)
+            cfg_ok = pol->cca_refs[j].is_config &&
+                     psh_ap_eq(cp, cl, pol->cca_refs[j].value, pol->cca_refs[j].len);
+    }
+    psh_ap_check(a, cfg_ok, NP, "cca.platform.config",
+                 "configuration unsafe: platform config is not a reference value");
+}
+
 static void check_tokens(psh_attest_appraisal *a, const psh_attest_policy *pol,
                          const cbor_item_t *pat, const uint8_t *kat_raw, size_t kat_len)
 {
@@ -148,6 +198,7 @@ static void check_tokens(psh_attest_appraisal *a, const psh_attest_policy *pol,
     } else {
         psh_ap_pass(a, "cca.platform.signature");
     }
+    check_refvals(a, pol, pcl);
     /* Step 4: the realm token with the RAK it carries. */
     if (psh_cbor_map_int(rcl, CCA_RAK_PUB, &v) != 1 || psh_cbor_bytes(v, &rak_p, &rak_n) != 0 ||
         load_rak(rcl, rak_p, rak_n, &rak, &why) != 0) {

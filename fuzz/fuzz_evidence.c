@@ -1,7 +1,7 @@
 /* Input: one selector byte, then the evidence. selector % 6:
  *   0 parsec-tpm, 1 parsec-cca, 2 our KAT format: psh_attest_verify with fixed trust anchors
  *     (the published TPM AK and CCA IAK/CPAK, tests/data/attest/kat/pak.pub.pem), fixed
- *     nonces and PCR 0..2 = zero;
+ *     nonces, PCR 0..2 = zero and the CCA vectors' platform reference values;
  *   3 the CBOR diagnostic printer, the CoRIM loader and the bare CCA KAT check;
  *   4 parsec-tpm JSON -> CBOR -> verify;  5 software MakeCredential with the bytes as EK public.
  * Invariants: SUCCESS exactly when the appraisal says verified; the appraisal always renders
@@ -34,6 +34,9 @@ static const char *const pems[] = {
 
 static psh_attest_anchor anchors[N_ANCHORS];
 static psh_attest_pcr_ref pcrs[3];
+/* CCA platform reference values of both CCA vectors: BL/M1/M2/M3 = d0 06 05 .. 18 with
+ * d0 in {07, 0b, 0f, 13}, configs 010203 and 0107..18. */
+static psh_attest_cca_ref cca_refs[7];
 
 static void setup_once(void)
 {
@@ -45,6 +48,29 @@ static void setup_once(void)
         if (psh_attest_anchor_from_pem(&anchors[i], (const uint8_t *)pems[i], strlen(pems[i])) !=
             PSH_SUCCESS)
             abort();
+    }
+    for (int i = 0; i < 7; i++) {
+        static const char *const types[4] = {"BL", "M1", "M2", "M3"};
+        static const uint8_t tail[31] = {6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 23,
+                                         22, 21, 20, 19, 18, 17, 16, 31, 30, 29, 28, 27, 26, 25,
+                                         24};
+        psh_attest_cca_ref *r = &cca_refs[i];
+        if (i < 5) {
+            strcpy(r->type, types[i < 4 ? i : 0]);
+            r->value[0] = i < 4 ? (uint8_t)(7 + 4 * i) : 7;
+            memcpy(r->value + 1, tail, sizeof tail);
+            r->len = 32;
+        } else if (i == 5) {
+            r->is_config = 1;
+            memcpy(r->value, "\x01\x02\x03", 3);
+            r->len = 3;
+        } else {
+            r->is_config = 1;
+            r->value[0] = 1;
+            r->value[1] = 7;
+            memcpy(r->value + 2, tail, sizeof tail);
+            r->len = 33;
+        }
     }
     for (int i = 0; i < 3; i++) {
         pcrs[i].alg = 0x000B;
@@ -62,7 +88,7 @@ static void verify_one(psh_attest_format f, const uint8_t *ev, size_t n)
     };
     static const size_t nonce_len[3] = {8, 8, 21};
     static psh_attest_appraisal a; /* large: keep it off the fuzzer's stack */
-    psh_attest_policy p = {nonces[f], nonce_len[f], anchors, N_ANCHORS, pcrs, 3};
+    psh_attest_policy p = {nonces[f], nonce_len[f], anchors, N_ANCHORS, pcrs, 3, cca_refs, 7};
     psh_status st = psh_attest_verify(f, ev, n, &p, &a);
     char *js;
     if ((st == PSH_SUCCESS) != (psh_attest_verified(&a) != 0))

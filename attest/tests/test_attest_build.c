@@ -64,7 +64,7 @@ static void test_kat(mbedtls_ecp_group_id g_kak, int flips)
     REQUIRE(psh_att_random(nonce, sizeof nonce) == 0);
     memcpy(stale, nonce, sizeof stale);
     stale[0] ^= 0xff;
-    p = (psh_attest_policy){nonce, sizeof nonce, &pak_a, 1, NULL, 0};
+    p = (psh_attest_policy){nonce, sizeof nonce, &pak_a, 1, NULL, 0, NULL, 0};
 
     REQUIRE(psh_kat_sign(&pak, &kak, &ik, nonce, sizeof nonce, &ev, &n) == PSH_SUCCESS);
     CHECK_EQ_INT(psh_attest_verify(PSH_ATTEST_KAT, ev, n, &p, &a), PSH_SUCCESS);
@@ -260,7 +260,7 @@ static void test_tpm_soft(void)
     uint8_t nonce[16] = "fresh-nonce-0001", zeros[96] = {0}, digest[32], *ev = NULL;
     uint8_t stale[16] = "fresh-nonce-0002";
     size_t publ, pub2l, cil, qil, ksl, psl, n = 0;
-    psh_attest_policy p = {nonce, 16, &ak_a, 1, pcrs, 3};
+    psh_attest_policy p = {nonce, 16, &ak_a, 1, pcrs, 3, NULL, 0};
 
     gen(&ak, MBEDTLS_ECP_DP_SECP256R1);
     gen(&ik, MBEDTLS_ECP_DP_SECP256R1);

@@ -86,7 +86,7 @@ static void test_tpm_services(void)
 {
     psh_attest_anchor ak;
     psh_attest_appraisal a;
-    psh_attest_policy p = {NONCE_DEADBEEF, 8, &ak, 1, zero_pcrs, 3};
+    psh_attest_policy p = {NONCE_DEADBEEF, 8, &ak, 1, zero_pcrs, 3, NULL, 0};
     uint8_t ik[200];
     size_t ikl = pem_spki("keys/parsec-tpm-services-ik-p256.pub.pem", ik, sizeof ik);
     uint8_t wrong_nonce[8] = {0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xee};
@@ -150,7 +150,7 @@ static void test_tpm_veraison_parsec(void)
 {
     psh_attest_anchor ak;
     psh_attest_appraisal a;
-    psh_attest_policy p = {(const uint8_t *)"0000", 4, &ak, 1, zero_pcrs, 3};
+    psh_attest_policy p = {(const uint8_t *)"0000", 4, &ak, 1, zero_pcrs, 3, NULL, 0};
     uint8_t ik[200];
     size_t ikl = pem_spki("keys/parsec-tpm-veraison-parsec-ik-p256.pub.pem", ik, sizeof ik);
 
@@ -194,7 +194,7 @@ static void test_tpm_legacy(void)
 {
     psh_attest_anchor ak;
     psh_attest_appraisal a;
-    psh_attest_policy p = {NONCE_DEADBEEF, 8, &ak, 1, zero_pcrs, 3};
+    psh_attest_policy p = {NONCE_DEADBEEF, 8, &ak, 1, zero_pcrs, 3, NULL, 0};
     psh_attest_pcr_ref refs[3];
     const char *bad[] = {"bad_ta_endorsements.json", "bad_key_endorsements.json",
                          "bad_key_header_endorsements.json", "bad_key_private_key.json"};
@@ -235,11 +235,56 @@ static void test_tpm_legacy(void)
     psh_attest_anchor_free(&ak);
 }
 
+/* CCA platform reference values: from the services CoRIM, or Veraison's legacy JSON (an array
+ * of JSON strings with platform.sw-component / platform.config attributes). */
+static size_t cca_refs_corim(psh_attest_cca_ref *refs, size_t max)
+{
+    size_t n = 0, len;
+    uint8_t *c = slurp(CCA_SVC "corim-parsec-cca-valid.cbor", &len);
+    REQUIRE(psh_attest_corim_load_cca(c, len, refs, max, &n) == PSH_SUCCESS);
+    free(c);
+    return n;
+}
+
+static size_t cca_refs_legacy(const char *rel, psh_attest_cca_ref *refs, size_t max)
+{
+    size_t len, n = 0;
+    uint8_t *js = slurp(rel, &len);
+    json_t *arr = json_loadb((const char *)js, len, 0, NULL);
+    for (size_t i = 0; i < json_array_size(arr) && n < max; i++) {
+        json_t *e = json_loads(json_string_value(json_array_get(arr, i)), 0, NULL);
+        json_t *at = json_object_get(e, "attributes");
+        const char *sub = json_string_value(json_object_get(e, "subType"));
+        const char *v = NULL, *t = "";
+        memset(&refs[n], 0, sizeof refs[n]);
+        if (sub != NULL && strcmp(sub, "platform.config") == 0) {
+            refs[n].is_config = 1;
+            v = json_string_value(json_object_get(at, "platform-config-id"));
+        } else if (sub != NULL) {
+            v = json_string_value(json_object_get(at, "measurement-value"));
+            t = json_string_value(json_object_get(at, "measurement-type"));
+        }
+        if (v != NULL && t != NULL && strlen(t) < sizeof refs[n].type &&
+            mbedtls_base64_decode(refs[n].value, sizeof refs[n].value, &refs[n].len,
+                                  (const uint8_t *)v, strlen(v)) == 0) {
+            strcpy(refs[n].type, t);
+            n++;
+        }
+        json_decref(e);
+    }
+    json_decref(arr);
+    free(js);
+    return n;
+}
+
 static void test_cca(void)
 {
     psh_attest_anchor iak;
     psh_attest_appraisal a;
-    psh_attest_policy p = {NONCE_CCA, 8, &iak, 1, NULL, 0};
+    psh_attest_cca_ref svc_refs[8], vp_refs[8];
+    size_t n_svc = cca_refs_corim(svc_refs, 8);
+    size_t n_vp = cca_refs_legacy(CCA_LEG "refval_endorsements.json", vp_refs, 8);
+    psh_attest_policy p = {NONCE_CCA, 8, &iak, 1, NULL, 0, svc_refs, n_svc};
     uint8_t ik[200], *ev;
     size_t ikl = pem_spki("keys/parsec-cca-ik-p256.pub.pem", ik, sizeof ik), n;
     const char *bad[] = {"bad_key_endorsements.json", "bad_key_header_endorsements.json",
@@ -270,11 +315,43 @@ static void test_cca(void)
     free(ev);
     psh_attest_anchor_free(&iak);
 
-    /* veraison-parsec: P-384 CPAK, raw RAK point. */
+    CHECK_EQ_INT(n_svc, 5);
+    CHECK_EQ_INT(n_vp, 5);
+    /* Reference values: none, another component digest. */
+    p.n_cca_refs = 0;
+    verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a);
+    CHECK(failed_with(&a, "cca.platform.refvals", "no reference values"));
+    p.n_cca_refs = n_svc;
+    svc_refs[1].value[0] ^= 0xff;
+    verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a);
+    CHECK(failed_with(&a, "cca.platform.sw_components", "executables unrecognized"));
+    svc_refs[1].value[0] ^= 0xff;
+    psh_attest_anchor_free(&iak);
+
+    /* veraison-parsec: P-384 CPAK, raw RAK point; legacy reference values: affirming, and
+     * each mismatch file for its reason. */
+    p.cca_refs = vp_refs;
+    p.n_cca_refs = n_vp;
     REQUIRE(load_anchor(&iak, "keys/parsec-cca-cpak-p384.pub.pem") == 0);
     CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_VP "evidence.cbor", &p, &a), PSH_SUCCESS);
     dump_failures("cca vp", &a);
     CHECK_MEM(a.key_spki, a.key_spki_len, ik, ikl);
+    {
+        psh_attest_cca_ref mm[8];
+        p.cca_refs = mm;
+        p.n_cca_refs = cca_refs_legacy(CCA_LEG "mismatch_cfg_refval_endorsements.json", mm, 8);
+        CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_VP "evidence.cbor", &p, &a),
+                     PSH_ERR_PSA_NOT_PERMITTED);
+        CHECK(failed_with(&a, "cca.platform.config", "configuration unsafe"));
+        CHECK(passed(&a, "cca.platform.sw_components"));
+        p.n_cca_refs = cca_refs_legacy(CCA_LEG "mismatch_swcomp_refval_endorsements.json", mm, 8);
+        CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_VP "evidence.cbor", &p, &a),
+                     PSH_ERR_PSA_NOT_PERMITTED);
+        CHECK(failed_with(&a, "cca.platform.sw_components", "executables unrecognized"));
+        CHECK(passed(&a, "cca.platform.config"));
+        p.cca_refs = vp_refs;
+        p.n_cca_refs = n_vp;
+    }
     psh_attest_anchor_free(&iak);
     /* Legacy TA (P-384 iak-pub with inst-id) accepts; the TPM AK as IAK does not. */
     /* Their inst-id is not the token's instance-id (Veraison's legacy test hands the TA over
@@ -373,7 +450,7 @@ static void test_corim(void)
     psh_attest_pcr_ref pcrs[16];
     size_t na = 0, np = 0, n;
     psh_attest_appraisal a;
-    psh_attest_policy p = {NONCE_DEADBEEF, 8, an, 0, pcrs, 0};
+    psh_attest_policy p = {NONCE_DEADBEEF, 8, an, 0, pcrs, 0, NULL, 0};
     uint8_t *c = slurp(TPM_SVC "corim-parsec-tpm-valid.cbor", &n);
 
     CHECK_EQ_INT(psh_attest_corim_load(c, n, an, 4, &na, pcrs, 16, &np), PSH_SUCCESS);
@@ -398,8 +475,19 @@ static void test_corim(void)
     free(c);
     CHECK_EQ_INT(na, 1);
     CHECK_EQ_INT(np, 0);
-    p = (psh_attest_policy){NONCE_CCA, 8, an, na, NULL, 0};
-    CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a), PSH_SUCCESS);
+    {
+        psh_attest_cca_ref refs[8];
+        size_t nr = 0;
+        c = slurp(CCA_SVC "corim-parsec-cca-valid.cbor", &n);
+        CHECK_EQ_INT(psh_attest_corim_load_cca(c, n, refs, 8, &nr), PSH_SUCCESS);
+        free(c);
+        CHECK_EQ_INT(nr, 5); /* BL, M1, M2, M3, config */
+        CHECK(refs[4].is_config && refs[4].len == 3);
+        p = (psh_attest_policy){NONCE_CCA, 8, an, na, NULL, 0, refs, nr};
+        CHECK_EQ_INT(verify_file(PSH_ATTEST_PARSEC_CCA, CCA_SVC "evidence.cbor", &p, &a),
+                     PSH_SUCCESS);
+        dump_failures("cca corim", &a);
+    }
     for (size_t i = 0; i < na; i++)
         psh_attest_anchor_free(&an[i]);
     /* Regression (fuzz_evidence crash c13d81d5): a key entry that is not a tagged PEM is skipped

@@ -12,12 +12,14 @@
 
 #define MAX_ANCHORS 16
 #define MAX_PCRS 64
+#define MAX_CCA 64
 
 static void usage(void)
 {
     fputs(
         "usage: psh-attest verify --format parsec-tpm|parsec-cca|kat --nonce HEX\n"
         "                         --anchor PEM|CORIM [--anchor-id HEX] ... [--pcr-ref ALG:PCR:HEX ...]\n"
+        "                         [--cca-ref swcomp:TYPE:HEX | config:HEX ...]\n"
         "                         EVIDENCE            (prints the appraisal JSON; exit 0 only\n"
         "                                              when every check passed)\n"
         "       psh-attest show FILE                  (CBOR diagnostic notation)\n"
@@ -111,6 +113,22 @@ static int parse_pcr(const char *s, psh_attest_pcr_ref *r)
     return 0;
 }
 
+/* swcomp:TYPE:HEX or config:HEX */
+static int parse_cca(const char *s, psh_attest_cca_ref *r)
+{
+    const char *c;
+    memset(r, 0, sizeof *r);
+    if (strncmp(s, "config:", 7) == 0) {
+        r->is_config = 1;
+        return parse_hex(s + 7, r->value, sizeof r->value, &r->len);
+    }
+    if (strncmp(s, "swcomp:", 7) != 0 || (c = strchr(s + 7, ':')) == NULL ||
+        (size_t)(c - (s + 7)) >= sizeof r->type)
+        return -1;
+    memcpy(r->type, s + 7, (size_t)(c - (s + 7)));
+    return parse_hex(c + 1, r->value, sizeof r->value, &r->len);
+}
+
 static int bad_arg(const char *what)
 {
     fprintf(stderr, "psh-attest: %s\n", what);
@@ -121,6 +139,8 @@ static int cmd_verify(int argc, char **argv)
 {
     psh_attest_anchor anchors[MAX_ANCHORS];
     psh_attest_pcr_ref pcrs[MAX_PCRS];
+    psh_attest_cca_ref cca[MAX_CCA];
+    size_t n_cca = 0;
     psh_attest_policy pol;
     psh_attest_appraisal *ap = NULL;
     psh_attest_format fmt = PSH_ATTEST_PARSEC_TPM;
@@ -159,6 +179,8 @@ static int cmd_verify(int argc, char **argv)
                 size_t before = n_anchors;
                 st = psh_attest_corim_load(pem, len, anchors, MAX_ANCHORS, &n_anchors, pcrs,
                                            MAX_PCRS, &n_pcrs);
+                if (st == PSH_SUCCESS)
+                    st = psh_attest_corim_load_cca(pem, len, cca, MAX_CCA, &n_cca);
                 if (st == PSH_SUCCESS && n_anchors == before)
                     st = PSH_ERR_PSA_INVALID_ARGUMENT;
             } else {
@@ -186,6 +208,13 @@ static int cmd_verify(int argc, char **argv)
             }
             n_pcrs++;
             i++;
+        } else if (strcmp(a, "--cca-ref") == 0 && v) {
+            if (n_cca == MAX_CCA || parse_cca(v, &cca[n_cca]) != 0) {
+                rc = bad_arg("--cca-ref must be swcomp:TYPE:HEX or config:HEX");
+                goto exit;
+            }
+            n_cca++;
+            i++;
         } else if (a[0] != '-' || strcmp(a, "-") == 0) {
             path = a;
         } else {
@@ -205,6 +234,8 @@ static int cmd_verify(int argc, char **argv)
     pol.n_anchors = n_anchors;
     pol.pcrs = pcrs;
     pol.n_pcrs = n_pcrs;
+    pol.cca_refs = cca;
+    pol.n_cca_refs = n_cca;
     ap = psh_malloc(sizeof *ap);
     if (ap == NULL)
         goto exit;

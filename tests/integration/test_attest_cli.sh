@@ -25,11 +25,19 @@ check_eq "tpm vector verifies with the CoRIM's anchor and PCR values" "$?" 0
 "$ATT" verify --format parsec-cca --nonce 0001020304050607 --anchor "$V/parsec-cca/veraison-services/corim-parsec-cca-valid.cbor" \
   "$V/parsec-cca/veraison-services/evidence.cbor" >/dev/null
 check_eq "cca vector verifies with the CoRIM's anchor" "$?" 0
+T6=0f0e0d0c0b0a090817161514131211101f1e1d1c1b1a1918
+CCAREF=(--cca-ref "swcomp:BL:0706050403020100$T6" --cca-ref "swcomp:M1:0b06050403020100$T6"
+        --cca-ref "swcomp:M2:0f06050403020100$T6" --cca-ref "swcomp:M3:1306050403020100$T6"
+        --cca-ref config:010203)
 "$ATT" verify --format parsec-cca --nonce 0001020304050607 --anchor "$V/keys/parsec-cca-iak-p256.pub.pem" \
-  "$V/parsec-cca/veraison-services/evidence.cbor" >/dev/null
+  "${CCAREF[@]}" "$V/parsec-cca/veraison-services/evidence.cbor" >/dev/null
 check_eq "cca vector verifies" "$?" 0
+out=$("$ATT" verify --format parsec-cca --nonce 0001020304050607 --anchor "$V/keys/parsec-cca-iak-p256.pub.pem" \
+  "${CCAREF[@]::8}" --cca-ref config:0102 "$V/parsec-cca/veraison-services/evidence.cbor")
+check_eq "cca with another platform config: exit 1" "$?" 1
+check_contains "config reason" "$out" "configuration unsafe"
 "$ATT" verify --format parsec-cca --nonce 0001020304050607 --anchor "$V/keys/parsec-tpm-ak-p256.pub.pem" \
-  "$V/parsec-cca/veraison-services/evidence.cbor" >/dev/null
+  "${CCAREF[@]}" "$V/parsec-cca/veraison-services/evidence.cbor" >/dev/null
 check_eq "cca with a wrong IAK: exit 1" "$?" 1
 "$ATT" verify --format parsec-tpm --nonce 30303030 --anchor "$V/keys/parsec-tpm-ak-p256.pub.pem" \
   "$V/parsec-tpm/veraison-parsec/evidence_invalid.cbor" >/dev/null

@@ -2,8 +2,9 @@
  * in-process listener with the C client: import and export in PSA formats (compared with Mbed
  * TLS), signatures checked by Mbed TLS, RSA v1.5 and OAEP (with a label) both ways, hash,
  * random, CanDoCrypto, the core's policy refusals on token keys, allow_export = false, session
- * recovery after every session of the process was closed under the provider, and concurrent
- * signers on the session pool. argv[1] = tests/data (the fixture is ../../scripts). */
+ * recovery after every session of the process was closed under the provider, concurrent
+ * signers on the session pool, and the object handle cache when objects are deleted and
+ * re-created behind the provider's back. argv[1] = tests/data (the fixture is ../../scripts). */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -206,6 +207,91 @@ static int close_all_sessions(void)
     }
     dlclose(dl);
     return rc;
+}
+
+/* ---- objects changed behind the provider's back --------------------------------------------- */
+
+/* The module instance the provider initialised (dlopen gives the same one) and a session of
+ * ours on the token, logged in already (login state is per application). */
+static CK_FUNCTION_LIST_PTR token_open(CK_SESSION_HANDLE *s)
+{
+    void *dl = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+    CK_C_GetFunctionList get = NULL;
+    CK_FUNCTION_LIST_PTR f = NULL;
+    CK_SLOT_ID slots[16];
+    CK_ULONG n = 16;
+    if (dl == NULL)
+        return NULL;
+    *(void **)&get = dlsym(dl, "C_GetFunctionList");
+    dlclose(dl); /* the provider keeps it mapped */
+    if (get == NULL || get(&f) != CKR_OK || f->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+        return NULL;
+    for (CK_ULONG i = 0; i < n; i++) {
+        CK_TOKEN_INFO ti;
+        if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+            strncmp((const char *)ti.label, label, strlen(label)) == 0 &&
+            f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s) ==
+                CKR_OK)
+            return f;
+    }
+    return NULL;
+}
+
+/* Handles of every private key object on the token (up to max). */
+static CK_ULONG private_objects(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h,
+                                CK_ULONG max)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
+    CK_ULONG n = 0;
+    if (f->C_FindObjectsInit(s, t, 1) != CKR_OK)
+        return 0;
+    if (f->C_FindObjects(s, h, max, &n) != CKR_OK)
+        n = 0;
+    f->C_FindObjectsFinal(s);
+    return n;
+}
+
+/* Destroys every object with this CKA_ID; returns how many. */
+static int destroy_by_id(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, const uint8_t *id,
+                         size_t id_len)
+{
+    CK_ATTRIBUTE t[] = {{CKA_ID, (void *)id, id_len}};
+    CK_OBJECT_HANDLE h[8];
+    CK_ULONG n = 0;
+    int gone = 0;
+    if (f->C_FindObjectsInit(s, t, 1) != CKR_OK)
+        return -1;
+    if (f->C_FindObjects(s, h, 8, &n) != CKR_OK)
+        n = 0;
+    f->C_FindObjectsFinal(s);
+    for (CK_ULONG i = 0; i < n; i++)
+        gone += f->C_DestroyObject(s, h[i]) == CKR_OK;
+    return gone;
+}
+
+/* A P-256 key pair as two token objects with this CKA_ID: scalar d, point pt (04||X||Y). */
+static int create_p256(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, const uint8_t *id,
+                       size_t id_len, const uint8_t *d, const uint8_t *pt)
+{
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    CK_OBJECT_CLASS priv_cls = CKO_PRIVATE_KEY, pub_cls = CKO_PUBLIC_KEY;
+    CK_KEY_TYPE kt = CKK_EC;
+    CK_BBOOL yes = CK_TRUE;
+    uint8_t wrapped[67] = {0x04, 65};
+    CK_ATTRIBUTE priv[] = {{CKA_CLASS, &priv_cls, sizeof priv_cls}, {CKA_KEY_TYPE, &kt, sizeof kt},
+                           {CKA_TOKEN, &yes, 1}, {CKA_PRIVATE, &yes, 1}, {CKA_SIGN, &yes, 1},
+                           {CKA_ID, (void *)id, id_len}, {CKA_EC_PARAMS, (void *)p256, sizeof p256},
+                           {CKA_VALUE, (void *)d, 32}};
+    CK_ATTRIBUTE pub[] = {{CKA_CLASS, &pub_cls, sizeof pub_cls}, {CKA_KEY_TYPE, &kt, sizeof kt},
+                          {CKA_TOKEN, &yes, 1}, {CKA_VERIFY, &yes, 1},
+                          {CKA_ID, (void *)id, id_len}, {CKA_EC_PARAMS, (void *)p256, sizeof p256},
+                          {CKA_EC_POINT, wrapped, sizeof wrapped}};
+    CK_OBJECT_HANDLE h;
+    memcpy(wrapped + 2, pt, 65);
+    if (f->C_CreateObject(s, priv, sizeof priv / sizeof priv[0], &h) != CKR_OK)
+        return -1;
+    return f->C_CreateObject(s, pub, sizeof pub / sizeof pub[0], &h) == CKR_OK ? 0 : -1;
 }
 
 typedef struct signer {
@@ -465,6 +551,94 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(psh_client_sign_hash(&c, "ec", &ECDSA256, hash, 32, &sig, &sig_len), PSH_SUCCESS);
     psh_client_free(sig);
     sig = NULL;
+
+    /* The handle cache: a key used once (its token handles now cached), then deleted with
+     * C_DestroyObject behind the provider's back: every use is DoesNotExist, again and again
+     * (no stale handle, no crash). The same objects re-created with the same CKA_ID: the key
+     * works again, and its signature verifies under the original public key. */
+    {
+        CK_SESSION_HANDLE ts;
+        CK_FUNCTION_LIST_PTR f = token_open(&ts);
+        CK_OBJECT_HANDLE before[256], after[256], mine = CK_INVALID_HANDLE;
+        CK_ULONG nb, na;
+        uint8_t id[64];
+        CK_ATTRIBUTE ida = {CKA_ID, id, sizeof id};
+        REQUIRE(f != NULL);
+        REQUIRE(psa_make(PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256, priv, &priv_len,
+                         pub, &pub_len) == 0);
+        nb = private_objects(f, ts, before, 256);
+        a = attrs(PSH_KEY_TYPE_ECC_KEY_PAIR, 256, PSH_USAGE_SIGN_HASH | PSH_USAGE_VERIFY_HASH,
+                  PSH_ALG_ECDSA, PSH_HASH_SHA_256);
+        CHECK_EQ_INT(psh_client_import_key(&c, "behind", &a, priv, priv_len), PSH_SUCCESS);
+        na = private_objects(f, ts, after, 256);
+        for (CK_ULONG i = 0; i < na; i++) {
+            int old = 0;
+            for (CK_ULONG j = 0; j < nb; j++)
+                old |= after[i] == before[j];
+            if (!old)
+                mine = after[i];
+        }
+        REQUIRE(na == nb + 1 && mine != CK_INVALID_HANDLE);
+        REQUIRE(f->C_GetAttributeValue(ts, mine, &ida, 1) == CKR_OK && ida.ulValueLen > 0 &&
+                ida.ulValueLen <= sizeof id);
+        for (int i = 0; i < 3; i++) { /* cached by now */
+            CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                         PSH_SUCCESS);
+            CHECK_EQ_INT(psh_client_verify_hash(&c, "behind", &ECDSA256, hash, 32, sig, sig_len),
+                         PSH_SUCCESS);
+            psh_client_free(sig);
+            sig = NULL;
+        }
+        CHECK_EQ_INT(destroy_by_id(f, ts, id, ida.ulValueLen), 2);
+        for (int i = 0; i < 3; i++) {
+            CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                         PSH_ERR_PSA_DOES_NOT_EXIST);
+            CHECK(sig == NULL);
+            CHECK_EQ_INT(psh_client_verify_hash(&c, "behind", &ECDSA256, hash, 32, out, 64),
+                         PSH_ERR_PSA_DOES_NOT_EXIST);
+            CHECK_EQ_INT(psh_client_export_public_key(&c, "behind", &got, &got_len),
+                         PSH_ERR_PSA_DOES_NOT_EXIST);
+        }
+        REQUIRE(create_p256(f, ts, id, ida.ulValueLen, priv, pub) == 0);
+        CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                     PSH_SUCCESS);
+        CHECK_EQ_INT(psa_pub(PSA_KEY_TYPE_ECC_PUBLIC_KEY(PSA_ECC_FAMILY_SECP_R1), pub, pub_len,
+                             PSA_ALG_ECDSA(PSA_ALG_SHA_256), 1, hash, 32, sig, sig_len, NULL,
+                             NULL), PSA_SUCCESS);
+        CHECK_EQ_INT(psh_client_verify_hash(&c, "behind", &ECDSA256, hash, 32, sig, sig_len),
+                     PSH_SUCCESS);
+        psh_client_free(sig);
+        sig = NULL;
+        CHECK_EQ_INT(psh_client_export_public_key(&c, "behind", &got, &got_len), PSH_SUCCESS);
+        CHECK_MEM(got, got_len, pub, pub_len);
+        psh_client_free(got);
+        /* Swapped behind a cached handle once more, now for a different key under the same
+         * CKA_ID: the provider must follow the token, never the old handle. */
+        CHECK_EQ_INT(destroy_by_id(f, ts, id, ida.ulValueLen), 2);
+        REQUIRE(psa_make(PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256, priv, &priv_len,
+                         pub, &pub_len) == 0);
+        REQUIRE(create_p256(f, ts, id, ida.ulValueLen, priv, pub) == 0);
+        CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                     PSH_SUCCESS);
+        CHECK_EQ_INT(psa_pub(PSA_KEY_TYPE_ECC_PUBLIC_KEY(PSA_ECC_FAMILY_SECP_R1), pub, pub_len,
+                             PSA_ALG_ECDSA(PSA_ALG_SHA_256), 1, hash, 32, sig, sig_len, NULL,
+                             NULL), PSA_SUCCESS);
+        psh_client_free(sig);
+        sig = NULL;
+        /* Our own destroy forgets the handles: the name is free and a new key under it works. */
+        CHECK_EQ_INT(psh_client_destroy_key(&c, "behind"), PSH_SUCCESS);
+        CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                     PSH_ERR_PSA_DOES_NOT_EXIST);
+        a = attrs(PSH_KEY_TYPE_ECC_KEY_PAIR, 256, PSH_USAGE_SIGN_HASH, PSH_ALG_ECDSA,
+                  PSH_HASH_SHA_256);
+        CHECK_EQ_INT(psh_client_generate_key(&c, "behind", &a), PSH_SUCCESS);
+        CHECK_EQ_INT(psh_client_sign_hash(&c, "behind", &ECDSA256, hash, 32, &sig, &sig_len),
+                     PSH_SUCCESS);
+        psh_client_free(sig);
+        sig = NULL;
+        CHECK_EQ_INT(psh_client_destroy_key(&c, "behind"), PSH_SUCCESS);
+        f->C_CloseSession(ts);
+    }
 
     /* Destroy, then the name is free again. */
     CHECK_EQ_INT(psh_client_destroy_key(&c, "ec"), PSH_SUCCESS);

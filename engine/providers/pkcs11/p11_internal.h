@@ -51,6 +51,18 @@ typedef struct p11_session {
     int busy;
 } p11_session;
 
+/* One remembered token object (p11_cache.c). found_ms = 0: empty. */
+#define P11_CACHE_SIZE 64
+#define P11_CACHE_TTL_MS 1000u /* a cached handle is searched again once it is this old */
+typedef struct p11_cached {
+    CK_OBJECT_HANDLE h;
+    CK_OBJECT_CLASS cls;
+    uint64_t found_ms; /* CLOCK_MONOTONIC_COARSE when C_FindObjects returned h */
+    uint64_t used;     /* LRU stamp */
+    size_t id_len;
+    uint8_t id[P11_MAX_ID];
+} p11_cached;
+
 typedef struct p11_ctx {
     CK_FUNCTION_LIST_PTR f; /* borrowed from the shared module entry */
     void *module;           /* p11_module handle (refcounted, process-wide) */
@@ -64,6 +76,9 @@ typedef struct p11_ctx {
     pthread_mutex_t lock; /* guards the pool */
     pthread_cond_t freed;
     p11_session pool[P11_POOL_SIZE];
+    pthread_mutex_t cache_lock; /* guards the handle cache */
+    uint64_t cache_tick, cache_gen;
+    p11_cached cache[P11_CACHE_SIZE];
 } p11_ctx;
 
 /* One PKCS#11 call sequence run on a pooled session; must be safe to re-run from the start
@@ -84,6 +99,25 @@ const char *p11_rv_name(CK_RV rv);
  * CKR_OBJECT_HANDLE_INVALID when there is none (a missing key). */
 CK_RV p11_find(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const uint8_t *id,
                size_t id_len, CK_OBJECT_HANDLE *obj);
+/* ---- object handle cache (p11_cache.c) ----------------------------------------------------- */
+void p11_cache_init(p11_ctx *ctx);
+void p11_cache_fini(p11_ctx *ctx);
+/* Handle of the object (class cls, CKA_ID id): cached, else p11_find (and cached).
+ * *cached = 1 when it came from the cache and may be stale (see p11_handle_stale). */
+CK_RV p11_key_handle(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const uint8_t *id,
+                     size_t id_len, CK_OBJECT_HANDLE *obj, int *cached);
+/* Drops the entries of every object with this CKA_ID; id NULL: drops everything. */
+void p11_cache_forget(p11_ctx *ctx, const uint8_t *id, size_t id_len);
+/* 1 for the answers a cached handle gets once its object is gone or the handle names another
+ * object: the caller forgets it, searches again and re-runs once. */
+int p11_handle_stale(CK_RV rv);
+/* C_SignInit / C_VerifyInit / C_EncryptInit / C_DecryptInit share this type. */
+typedef CK_RV (*p11_init_fn)(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key);
+/* Starts a keyed operation on the key's object of class cls, through the cache, retrying once
+ * with a fresh search when the cached handle is stale. */
+CK_RV p11_key_init(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+                   const p11_record *rec, p11_init_fn init, CK_MECHANISM_PTR mech);
+
 /* Parses key->key_id and checks it against key->attrs. InvalidEncoding / DataInvalid. */
 psh_status p11_key_record(const psh_key_ref *key, p11_record *rec);
 

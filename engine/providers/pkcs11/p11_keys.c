@@ -143,6 +143,7 @@ psh_status p11_destroy_key(void *vctx, const psh_key_ref *key)
     if (st != PSH_SUCCESS)
         return st;
     st = p11_to_psh_status(p11_run(vctx, destroy_fn, &a));
+    p11_cache_forget(vctx, rec.id, rec.id_len); /* whatever the outcome: search afresh */
     if (st == PSH_SUCCESS && a.destroyed == 0)
         st = PSH_ERR_PSA_DOES_NOT_EXIST;
     return st;
@@ -411,21 +412,34 @@ typedef struct export_arg {
     psh_status st; /* a non-PKCS#11 failure (format, buffer) */
 } export_arg;
 
-static CK_RV export_public_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+typedef CK_RV (*object_fn)(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                           export_arg *a);
+
+/* Runs body on the key's object of class cls, found through the handle cache; a cached handle
+ * the token calls stale is forgotten, searched again and body re-run once. */
+static CK_RV with_object(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, export_arg *a,
+                         object_fn body)
 {
-    export_arg *a = varg;
     CK_OBJECT_HANDLE o;
+    int cached = 0;
+    CK_RV rv = p11_key_handle(ctx, s, cls, a->rec->id, a->rec->id_len, &o, &cached);
+    if (rv == CKR_OK)
+        rv = body(ctx, s, o, a);
+    if (cached && p11_handle_stale(rv)) {
+        p11_cache_forget(ctx, a->rec->id, a->rec->id_len);
+        rv = p11_key_handle(ctx, s, cls, a->rec->id, a->rec->id_len, &o, &cached);
+        if (rv == CKR_OK)
+            rv = body(ctx, s, o, a);
+    }
+    return rv;
+}
+
+static CK_RV public_body(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, export_arg *a)
+{
     uint8_t *v1 = NULL, *v2 = NULL;
     size_t l1 = 0, l2 = 0;
     CK_RV rv;
 
-    rv = p11_find(ctx, s, CKO_PUBLIC_KEY, a->rec->id, a->rec->id_len, &o);
-    /* An RSA private object carries the public half too (keys made by other tools). */
-    if (rv == CKR_OBJECT_HANDLE_INVALID && PSA_KEY_TYPE_IS_RSA(a->rec->type) &&
-        PSA_KEY_TYPE_IS_KEY_PAIR(a->rec->type))
-        rv = p11_find(ctx, s, CKO_PRIVATE_KEY, a->rec->id, a->rec->id_len, &o);
-    if (rv != CKR_OK)
-        return rv;
     if (PSA_KEY_TYPE_IS_RSA(a->rec->type)) {
         rv = get_attr(ctx, s, o, CKA_MODULUS, &v1, &l1);
         if (rv == CKR_OK)
@@ -455,20 +469,26 @@ static CK_RV export_public_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
     return rv;
 }
 
-static CK_RV export_private_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+static CK_RV export_public_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+{
+    export_arg *a = varg;
+    CK_RV rv = with_object(ctx, s, CKO_PUBLIC_KEY, a, public_body);
+    /* An RSA private object carries the public half too (keys made by other tools). */
+    if (rv == CKR_OBJECT_HANDLE_INVALID && PSA_KEY_TYPE_IS_RSA(a->rec->type) &&
+        PSA_KEY_TYPE_IS_KEY_PAIR(a->rec->type))
+        rv = with_object(ctx, s, CKO_PRIVATE_KEY, a, public_body);
+    return rv;
+}
+
+static CK_RV private_body(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, export_arg *a)
 {
     static const CK_ATTRIBUTE_TYPE order[8] = {
         CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
         CKA_PRIME_2, CKA_EXPONENT_1,      CKA_EXPONENT_2,       CKA_COEFFICIENT};
-    export_arg *a = varg;
-    CK_OBJECT_HANDLE o;
     uint8_t *v[8] = {NULL};
     size_t l[8] = {0};
-    CK_RV rv;
+    CK_RV rv = CKR_OK;
 
-    rv = p11_find(ctx, s, CKO_PRIVATE_KEY, a->rec->id, a->rec->id_len, &o);
-    if (rv != CKR_OK)
-        return rv;
     if (PSA_KEY_TYPE_IS_RSA(a->rec->type)) {
         for (size_t i = 0; i < 8 && rv == CKR_OK; i++)
             rv = get_attr(ctx, s, o, order[i], &v[i], &l[i]);
@@ -500,6 +520,11 @@ static CK_RV export_private_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
     for (size_t i = 0; i < 8; i++)
         psh_free_secret(v[i], l[i]);
     return rv;
+}
+
+static CK_RV export_private_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+{
+    return with_object(ctx, s, CKO_PRIVATE_KEY, varg, private_body);
 }
 
 static psh_status export_common(p11_ctx *ctx, const psh_key_ref *key, int private_part,

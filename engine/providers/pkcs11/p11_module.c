@@ -356,6 +356,8 @@ CK_RV p11_run(p11_ctx *ctx, p11_fn fn, void *arg)
         rv = fn(ctx, s->h, arg);
     if (session_lost(rv)) {
         LOG_WARN("token \"%s\": session lost (%s), reopening", ctx->token_label, p11_rv_name(rv));
+        /* A removed and re-inserted token may hand out other handles: search afresh. */
+        p11_cache_forget(ctx, NULL, 0);
         if (s->h != CK_INVALID_HANDLE)
             ctx->f->C_CloseSession(s->h);
         s->h = CK_INVALID_HANDLE;
@@ -384,6 +386,7 @@ static void p11_fini(void *vctx)
             if (ctx->pool[i].h != CK_INVALID_HANDLE)
                 ctx->f->C_CloseSession(ctx->pool[i].h);
     module_put(ctx->module);
+    p11_cache_fini(ctx);
     pthread_cond_destroy(&ctx->freed);
     pthread_mutex_destroy(&ctx->lock);
     psh_free_secret(ctx, sizeof *ctx);
@@ -414,6 +417,7 @@ static psh_status p11_init(const psh_provider_config *cfg, const psh_engine_conf
     }
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->freed, NULL);
+    p11_cache_init(ctx);
     for (size_t i = 0; i < P11_POOL_SIZE; i++)
         ctx->pool[i].h = CK_INVALID_HANDLE;
     ctx->software_public = cfg->software_public_operations;

@@ -179,12 +179,9 @@ static CK_RV copy_out(mech_call *c, const uint8_t *buf, CK_ULONG n)
 static CK_RV sign_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
-    CK_OBJECT_HANDLE k;
     uint8_t buf[P11_OUT_MAX];
     CK_ULONG n = sizeof buf;
-    CK_RV rv = p11_find(ctx, s, CKO_PRIVATE_KEY, c->rec->id, c->rec->id_len, &k);
-    if (rv == CKR_OK)
-        rv = ctx->f->C_SignInit(s, &c->mech, k);
+    CK_RV rv = p11_key_init(ctx, s, CKO_PRIVATE_KEY, c->rec, ctx->f->C_SignInit, &c->mech);
     if (rv == CKR_OK)
         rv = ctx->f->C_Sign(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)
@@ -196,10 +193,7 @@ static CK_RV sign_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 static CK_RV verify_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
-    CK_OBJECT_HANDLE k;
-    CK_RV rv = p11_find(ctx, s, CKO_PUBLIC_KEY, c->rec->id, c->rec->id_len, &k);
-    if (rv == CKR_OK)
-        rv = ctx->f->C_VerifyInit(s, &c->mech, k);
+    CK_RV rv = p11_key_init(ctx, s, CKO_PUBLIC_KEY, c->rec, ctx->f->C_VerifyInit, &c->mech);
     if (rv == CKR_OK)
         rv = ctx->f->C_Verify(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, (CK_BYTE_PTR)c->sig,
                               (CK_ULONG)c->sig_len);
@@ -209,12 +203,9 @@ static CK_RV verify_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 static CK_RV encrypt_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
-    CK_OBJECT_HANDLE k;
     uint8_t buf[P11_OUT_MAX];
     CK_ULONG n = sizeof buf;
-    CK_RV rv = p11_find(ctx, s, CKO_PUBLIC_KEY, c->rec->id, c->rec->id_len, &k);
-    if (rv == CKR_OK)
-        rv = ctx->f->C_EncryptInit(s, &c->mech, k);
+    CK_RV rv = p11_key_init(ctx, s, CKO_PUBLIC_KEY, c->rec, ctx->f->C_EncryptInit, &c->mech);
     if (rv == CKR_OK)
         rv = ctx->f->C_Encrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)
@@ -226,12 +217,9 @@ static CK_RV encrypt_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 static CK_RV decrypt_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
 {
     mech_call *c = varg;
-    CK_OBJECT_HANDLE k;
     uint8_t buf[P11_OUT_MAX];
     CK_ULONG n = sizeof buf;
-    CK_RV rv = p11_find(ctx, s, CKO_PRIVATE_KEY, c->rec->id, c->rec->id_len, &k);
-    if (rv == CKR_OK)
-        rv = ctx->f->C_DecryptInit(s, &c->mech, k);
+    CK_RV rv = p11_key_init(ctx, s, CKO_PRIVATE_KEY, c->rec, ctx->f->C_DecryptInit, &c->mech);
     if (rv == CKR_OK)
         rv = ctx->f->C_Decrypt(s, (CK_BYTE_PTR)c->in, (CK_ULONG)c->in_len, buf, &n);
     if (rv == CKR_OK)

@@ -146,6 +146,10 @@ psh_status psh_attest_kid_from_pk(const mbedtls_pk_context *pk, uint8_t kid[33])
 psh_status psh_attest_spki_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t *spki,
                                             size_t size, size_t *spki_len);
 psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8_t kid[33]);
+/* TPM Name of an object: nameAlg (u16) || H_nameAlg(TPMT_PUBLIC bytes). name must hold 66
+ * bytes. SUCCESS, PsaErrorInvalidArgument (not a TPMT_PUBLIC, or nameAlg unsupported). */
+psh_status psh_attest_tpm_name(const uint8_t *pub, size_t len, uint8_t name[66],
+                               size_t *name_len);
 
 /* Platform token: COSE_Sign1 by the PAK over {10: SHA-256(kak COSE_Key bytes), 265: profile,
  * 256: ueid}. Callee-allocated *out (psh_free). */

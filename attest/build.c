@@ -101,6 +101,24 @@ psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8
     return PSH_SUCCESS;
 }
 
+psh_status psh_attest_tpm_name(const uint8_t *pub, size_t len, uint8_t name[66],
+                               size_t *name_len)
+{
+    psh_tpmt_public t;
+    const char *why;
+    size_t hl;
+    *name_len = 0;
+    if (psh_tpmt_public_parse(pub, len, &t, &why) != 0)
+        return PSH_ERR_PSA_INVALID_ARGUMENT;
+    hl = psh_att_hash((mbedtls_md_type_t)psh_tpm_hash_md(t.name_alg), pub, len, name + 2);
+    if (hl == 0)
+        return PSH_ERR_PSA_INVALID_ARGUMENT;
+    name[0] = (uint8_t)(t.name_alg >> 8);
+    name[1] = (uint8_t)t.name_alg;
+    *name_len = 2 + hl;
+    return PSH_SUCCESS;
+}
+
 static psh_status finish(psh_cbuf *w, uint8_t **out, size_t *out_len)
 {
     *out = psh_cbuf_take(w, out_len);

@@ -289,6 +289,12 @@ static void test_tpm_soft(void)
     name[0] = 0;
     name[1] = 0x0B;
     psh_att_hash(MBEDTLS_MD_SHA256, pub, publ, name + 2);
+    {
+        uint8_t nm[66];
+        size_t nl;
+        CHECK_EQ_INT(psh_attest_tpm_name(pub, publ, nm, &nl), PSH_SUCCESS);
+        CHECK_MEM(nm, nl, name, 34);
+    }
     cil = make_attest(ci, 0x8017, nonce, 16, name, 34, NULL);
     qil = make_attest(qi, 0x8018, nonce, 16, NULL, 0, digest);
     ksl = tpm_sign(&ak, ci, cil, ks);

@@ -25,7 +25,8 @@ static void usage(void)
         "       psh-attest show FILE                  (CBOR diagnostic notation)\n"
         "       psh-attest endorse ta --ak-pub PEM [--kid HEX] [--class UUID]\n"
         "       psh-attest endorse refval --pcr-ref ALG:PCR:HEX ... [--class UUID]\n"
-        "       psh-attest make-credential --ek-pub TPM2B_PUBLIC --name HEX --secret HEX\n"
+        "       psh-attest make-credential --ek-pub TPM2B_PUBLIC --name HEX|--object-public F\n"
+        "                         --secret HEX\n"
         "                         [--out FILE (tpm2-tools format)] [--blob FILE] [--enc-secret FILE]\n"
         "       psh-attest kat-sign --pak KEY.pem --kak KEY.pem --key PUB.pem --nonce HEX\n"
         "                         --out FILE\n"
@@ -331,6 +332,18 @@ static int cmd_endorse(int argc, char **argv)
     return 0;
 }
 
+/* TPM2B_PUBLIC as tpm2-tools writes it, or a bare TPMT_PUBLIC. */
+static uint8_t *read_tpmt(const char *path, size_t *len, const uint8_t **p)
+{
+    uint8_t *b = read_file(path, len);
+    *p = b;
+    if (b != NULL && *len >= 2 && ((size_t)b[0] << 8 | b[1]) == *len - 2) {
+        *p = b + 2;
+        *len -= 2;
+    }
+    return b;
+}
+
 /* tpm2-tools credential file: magic 0xBADCC0DE, version 1 (big-endian u32s), then
  * TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET, so tpm2_activatecredential -i reads it. */
 static int cmd_make_credential(int argc, char **argv)
@@ -350,7 +363,17 @@ static int cmd_make_credential(int argc, char **argv)
         else if (strcmp(argv[i], "--secret") == 0 &&
                  parse_hex(argv[i + 1], cred, sizeof cred, &cred_len) == 0)
             ;
-        else if (strcmp(argv[i], "--out") == 0)
+        else if (strcmp(argv[i], "--object-public") == 0) {
+            /* The Name of the object to activate, computed from its public area. */
+            const uint8_t *p;
+            size_t len;
+            uint8_t *b = read_tpmt(argv[i + 1], &len, &p);
+            psh_status st = b ? psh_attest_tpm_name(p, len, name, &name_len)
+                              : PSH_ERR_PSA_INVALID_ARGUMENT;
+            psh_free(b);
+            if (st != PSH_SUCCESS)
+                return bad_arg("--object-public is not a TPMT_PUBLIC/TPM2B_PUBLIC");
+        } else if (strcmp(argv[i], "--out") == 0)
             out = argv[i + 1];
         else if (strcmp(argv[i], "--blob") == 0)
             blobp = argv[i + 1];
@@ -455,18 +478,6 @@ exit:
     mbedtls_pk_free(&kak);
     mbedtls_pk_free(&ik);
     return rc;
-}
-
-/* TPM2B_PUBLIC as tpm2-tools writes it, or a bare TPMT_PUBLIC. */
-static uint8_t *read_tpmt(const char *path, size_t *len, const uint8_t **p)
-{
-    uint8_t *b = read_file(path, len);
-    *p = b;
-    if (b != NULL && *len >= 2 && ((size_t)b[0] << 8 | b[1]) == *len - 2) {
-        *p = b + 2;
-        *len -= 2;
-    }
-    return b;
 }
 
 static int cmd_tpm_evidence(int argc, char **argv)

@@ -42,6 +42,9 @@ check "make-credential" "$ATT" make-credential --ek-pub ek.pub --name "$NAME" --
 check_eq "blob size (TPM2B hmac + TPM2B credential)" "$(stat -c %s blob.bin)" 68
 check_eq "encrypted secret size (RSA-2048)" "$(stat -c %s sec.bin)" 256
 check_eq "TPM recovers our secret" "$(activate cred.ours)" "$SECRET"
+# The name computed from the AK's public area gives the same result.
+"$ATT" make-credential --ek-pub ek.pub --object-public ak.pub --secret "$SECRET" --out cred.pub
+check_eq "TPM recovers a credential named from ak.pub" "$(activate cred.pub)" "$SECRET"
 # A second run uses a fresh seed: different bytes, same secret.
 "$ATT" make-credential --ek-pub ek.pub --name "$NAME" --secret "$SECRET" --out cred.two
 check_not "fresh seed per credential" cmp -s cred.ours cred.two

@@ -175,6 +175,26 @@ int psh_cf_tpm_compare_struct(uint32_t cc, const uint8_t *rec, size_t rl, const 
                               size_t pl, char *why, size_t n, char *exp, size_t en, char *act,
                               size_t an);
 
+/* Byte-run substitutions shared by the backend replays (tpmreplay.c): outputs that differ
+ * on a fresh device are learned (recorded -> replayed, runs of 8 bytes or more) and applied
+ * to later inputs that carry the recorded bytes. */
+struct psh_cf_subst_pair {
+    uint8_t *from, *to; /* owned, same length */
+    size_t len;
+};
+typedef struct psh_cf_subst_set {
+    struct psh_cf_subst_pair *v;
+    size_t n;
+} psh_cf_subst_set;
+void psh_cf_subst_apply(const psh_cf_subst_set *r, uint8_t *p, size_t len);
+void psh_cf_subst_learn(psh_cf_subst_set *r, const uint8_t *rec, const uint8_t *rep, size_t len);
+void psh_cf_subst_free(psh_cf_subst_set *r);
+
+/* Replays {"kind":"pkcs11","steps":[...]} (written by libpsh_p11rec.so) against the module
+ * at module_path (pin: the token's user PIN). p11replay.c. */
+void psh_cf_run_p11_session(const char *module_path, const char *pin, json_t *root,
+                            const char *name, const char *target, psh_cf_results *out);
+
 /* ---- backend sessions (tpmreplay.c) ----------------------------------------------------------- */
 /* Replays {"kind":"tpm","steps":[{"command":hex,"response":hex}]} against a TCTI. */
 void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name,

@@ -22,7 +22,9 @@ static void usage(void)
             "       psh-conform check PATH...            validate session files\n"
             "       psh-conform record --listen SOCK --upstream SOCK --out FILE [--name N]\n"
             "                          [--max-requests N]\n"
-            "       psh-conform replay-tpm [--tcti CONF | --swtpm] [--junit F] FILE...\n");
+            "       psh-conform replay [--tcti CONF] [--module SO --pin PIN] [--junit F] [--json F]\n"
+            "                          FILE...   backend sessions (TPM streams, PKCS#11 traces);\n"
+            "                          a fresh swtpm / SoftHSM token per file by default\n");
 }
 
 typedef struct paths {
@@ -293,7 +295,7 @@ static int load_all(paths *files, psh_cf_session ***out, size_t *count, int want
             continue;
         }
         kind = json_string_value(json_object_get(s->root, "kind"));
-        if ((kind != NULL && strcmp(kind, "tpm") == 0) != want_tpm) {
+        if ((kind != NULL && strcmp(kind, "parsec") != 0) != want_tpm) {
             psh_cf_session_free(s); /* backend sessions replay with replay-tpm */
             continue;
         }
@@ -438,7 +440,7 @@ int main(int argc, char **argv)
         rc = cmd_run(argc - 2, argv + 2, 1);
     else if (strcmp(argv[1], "record") == 0)
         rc = cmd_record(argc - 2, argv + 2);
-    else if (strcmp(argv[1], "replay-tpm") == 0)
+    else if (strcmp(argv[1], "replay-tpm") == 0 || strcmp(argv[1], "replay") == 0)
         rc = psh_cf_main_replay_tpm(argc - 2, argv + 2);
     else {
         usage();

@@ -250,6 +250,21 @@ static int check_tpm(json_t *root, char *err, size_t n)
     return 0;
 }
 
+static int check_p11(json_t *root, char *err, size_t n)
+{
+    size_t i;
+    json_t *st, *steps = json_object_get(root, "steps");
+    if (!json_is_array(steps) || json_array_size(steps) == 0 ||
+        json_array_size(steps) > 64 * PSH_CF_MAX_STEPS)
+        return seterr(err, n, "a pkcs11 session needs a steps array");
+    json_array_foreach(steps, i, st) {
+        const char *fn = json_string_value(json_object_get(st, "fn"));
+        if (fn == NULL || strncmp(fn, "C_", 2) != 0 || !json_is_integer(json_object_get(st, "rv")))
+            return seterr(err, n, "pkcs11 step %zu: needs fn (C_...) and rv", i + 1);
+    }
+    return 0;
+}
+
 static int validate(json_t *root, char *err, size_t n)
 {
     static const char *const keys[] = {"name", "description", "kind", "provider", "auth", "needs",
@@ -260,12 +275,14 @@ static int validate(json_t *root, char *err, size_t n)
         return seterr(err, n, "a session is a JSON object");
     if (kind != NULL && json_is_string(kind) && strcmp(json_string_value(kind), "tpm") == 0)
         return check_tpm(root, err, n); /* the recording TCTI writes no name: the file names it */
+    if (kind != NULL && json_is_string(kind) && strcmp(json_string_value(kind), "pkcs11") == 0)
+        return check_p11(root, err, n);
     if (!depth_ok(root, 0))
         return seterr(err, n, "nesting deeper than %d or arrays too long", PSH_CF_MAX_DEPTH);
     if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 128)
         return seterr(err, n, "\"name\" must be a string of 1..128 characters");
     if (kind != NULL && (!json_is_string(kind) || strcmp(json_string_value(kind), "parsec") != 0))
-        return seterr(err, n, "kind must be \"parsec\" or \"tpm\"");
+        return seterr(err, n, "kind must be \"parsec\", \"tpm\" or \"pkcs11\"");
     if (only_keys(root, keys, "session", err, n) != 0)
         return -1;
     if ((x = json_object_get(root, "provider")) != NULL && !json_is_string(x) &&

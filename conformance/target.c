@@ -173,6 +173,14 @@ static int open_builtin(psh_cf_target *t, const char *which, char *err, size_t e
             return 0;
         }
     }
+#ifdef PSH_CF_P11REC_LIB
+    if (id == 2 && getenv("PSH_CONFORM_P11_RECORD") != NULL) {
+        /* record the provider's PKCS#11 calls: the shim loads the real module */
+        setenv("PSH_P11REC_MODULE", p->library_path, 1);
+        setenv("PSH_P11REC_OUT", getenv("PSH_CONFORM_P11_RECORD"), 1);
+        snprintf(p->library_path, sizeof p->library_path, "%s", PSH_CF_P11REC_LIB);
+    }
+#endif
     if (psh_engine_create(&cfg, &t->engine, why, sizeof why) != PSH_SUCCESS) {
         snprintf(t->unavailable, sizeof t->unavailable, "engine did not start: %.200s", why);
         t->engine = NULL;

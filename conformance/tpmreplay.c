@@ -65,17 +65,10 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-typedef struct subst {
-    uint8_t *from, *to; /* owned, same length */
-    size_t len;
-} subst;
+typedef psh_cf_subst_set replay;
+typedef struct psh_cf_subst_pair subst;
 
-typedef struct replay {
-    subst *v;
-    size_t n;
-} replay;
-
-static void apply(const replay *r, uint8_t *p, size_t len)
+void psh_cf_subst_apply(const psh_cf_subst_set *r, uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < r->n; i++) {
         const subst *s = &r->v[i];
@@ -88,7 +81,7 @@ static void apply(const replay *r, uint8_t *p, size_t len)
 }
 
 /* Remembers every run where rec and rep differ (gaps under 4 bytes merged). */
-static void learn(replay *r, const uint8_t *rec, const uint8_t *rep, size_t len)
+void psh_cf_subst_learn(psh_cf_subst_set *r, const uint8_t *rec, const uint8_t *rep, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -128,7 +121,7 @@ static void learn(replay *r, const uint8_t *rec, const uint8_t *rep, size_t len)
     }
 }
 
-static void replay_free(replay *r)
+void psh_cf_subst_free(psh_cf_subst_set *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         free(r->v[i].from);
@@ -206,7 +199,7 @@ void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name, co
             free(rec);
             continue;
         }
-        apply(&r, cmd, cl);
+        psh_cf_subst_apply(&r, cmd, cl);
         do {
             if (transact(ctx, cmd, cl, rep, &pl) != 0 || pl < 10) {
                 ok = 0;
@@ -236,7 +229,7 @@ void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name, co
             snprintf(exp, sizeof exp, "%zu bytes", rl);
             snprintf(act, sizeof act, "%zu bytes", pl);
         } else if (ok && rl == pl) {
-            apply(&r, rec, rl); /* recorded outputs that depend on earlier replayed ones */
+            psh_cf_subst_apply(&r, rec, rl); /* recorded outputs that depend on earlier replayed ones */
             if (strict && memcmp(rec, rep, rl) != 0) {
                 size_t k = 0;
                 while (rec[k] == rep[k])
@@ -246,7 +239,7 @@ void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name, co
                 snprintf(exp, sizeof exp, "byte %zu = %02x", k, rec[k]);
                 snprintf(act, sizeof act, "byte %zu = %02x", k, rep[k]);
             } else {
-                learn(&r, rec, rep, rl);
+                psh_cf_subst_learn(&r, rec, rep, rl);
             }
         }
         free(cmd);
@@ -260,7 +253,7 @@ void psh_cf_run_tpm_session(const char *tcti, json_t *root, const char *name, co
     psh_cf_results_add(out, name, target, PSH_CF_PASS, NULL, 0, NULL, NULL, NULL, done,
                        now() - t0);
 exit:
-    replay_free(&r);
+    psh_cf_subst_free(&r);
     Tss2_TctiLdr_Finalize(&ctx);
 #endif
 }
@@ -269,82 +262,112 @@ exit:
 
 int psh_cf_main_replay_tpm(int argc, char **argv);
 
-static int fresh_swtpm(char *dir, size_t dir_size, char *tcti, size_t tcti_size)
+/* Reads KEY=VALUE lines of a fixture's env file into vars (quotes stripped). */
+static void read_env(const char *dir, json_t *vars)
 {
-    char path[600], line[700];
+    char path[600], line[1200];
     FILE *f;
-    tcti[0] = '\0';
-    if (psh_cf_fixture_start("swtpm", "replay", dir, dir_size) != 0)
-        return -1;
     snprintf(path, sizeof path, "%s/env", dir);
     f = fopen(path, "r");
-    while (f != NULL && fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "PSH_TCTI=", 9) == 0) {
-            char *v = line + 9;
-            size_t n;
-            v[strcspn(v, "\r\n")] = '\0';
-            n = strlen(v);
-            if (n >= 2 && (*v == '"' || *v == '\'') && v[n - 1] == *v) {
-                v[n - 1] = '\0';
-                v++;
-            }
-            n = strlen(v);
-            if (n < tcti_size) /* a longer TCTI string is not ours: leave tcti empty */
-                memcpy(tcti, v, n + 1);
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        char *eq = strchr(line, '='), *v;
+        size_t n;
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        v = eq + 1;
+        v[strcspn(v, "\r\n")] = '\0';
+        n = strlen(v);
+        if (n >= 2 && (*v == '"' || *v == '\'') && v[n - 1] == *v) {
+            v[n - 1] = '\0';
+            v++;
         }
+        json_object_set_new(vars, line, json_string(v));
+    }
     if (f != NULL)
         fclose(f);
-    return tcti[0] ? 0 : -1;
+}
+
+static void replay_one(const char *path, const char *tcti, const char *module, const char *pin,
+                       psh_cf_results *res, int *rc)
+{
+    char err[PSH_CF_ERR], dir[256] = "";
+    psh_cf_session *s = NULL;
+    const char *base = strrchr(path, '/'), *kind;
+    int p11;
+    json_t *env = json_object();
+    base = base ? base + 1 : path;
+    if (psh_cf_session_load(path, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "psh-conform: %s: %s\n", path, err);
+        *rc = 2;
+        json_decref(env);
+        return;
+    }
+    kind = json_string_value(json_object_get(s->root, "kind"));
+    p11 = kind != NULL && strcmp(kind, "pkcs11") == 0;
+    if (kind == NULL || (!p11 && strcmp(kind, "tpm") != 0)) {
+        fprintf(stderr, "psh-conform: %s: not a backend session (kind tpm or pkcs11)\n", path);
+        *rc = 2;
+    } else if (p11 && module != NULL) {
+        psh_cf_run_p11_session(module, pin, s->root, base, module, res);
+    } else if (!p11 && tcti != NULL) {
+        psh_cf_run_tpm_session(tcti, s->root, base, tcti, res);
+    } else if (psh_cf_fixture_start(p11 ? "softhsm-token" : "swtpm", "replay", dir, sizeof dir) != 0) {
+        psh_cf_results_add(res, base, p11 ? "softhsm (fresh token)" : "swtpm (fresh)", PSH_CF_SKIP,
+                           NULL, 0, p11 ? "fixture missing or failed (scripts/softhsm-token)"
+                                        : "fixture missing or failed (scripts/swtpm)",
+                           NULL, NULL, 0, 0);
+    } else {
+        /* a fresh device per file: every replay starts from the same state */
+        read_env(dir, env);
+        if (p11) {
+            const char *conf = json_string_value(json_object_get(env, "SOFTHSM2_CONF"));
+            if (conf != NULL)
+                setenv("SOFTHSM2_CONF", conf, 1);
+            psh_cf_run_p11_session(json_string_value(json_object_get(env, "PSH_P11_LIB")),
+                                   json_string_value(json_object_get(env, "PSH_P11_PIN")), s->root,
+                                   base, "softhsm (fresh token)", res);
+        } else {
+            psh_cf_run_tpm_session(json_string_value(json_object_get(env, "PSH_TCTI")), s->root,
+                                   base, "swtpm (fresh)", res);
+        }
+    }
+    if (dir[0] != '\0')
+        psh_cf_fixture_cleanup(p11 ? "softhsm-token" : "swtpm", dir);
+    json_decref(env);
+    psh_cf_session_free(s);
 }
 
 int psh_cf_main_replay_tpm(int argc, char **argv)
 {
-    const char *tcti = NULL, *junit = NULL, *jsn = NULL;
+    const char *tcti = NULL, *junit = NULL, *jsn = NULL, *module = NULL, *pin = NULL;
     psh_cf_results res = {0};
     int rc = 0, nfiles = 0;
     unsigned fails = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--tcti") == 0 && i + 1 < argc) {
             tcti = argv[++i];
-        } else if (strcmp(argv[i], "--swtpm") == 0) {
-            tcti = NULL;
+        } else if (strcmp(argv[i], "--module") == 0 && i + 1 < argc) {
+            module = argv[++i];
+        } else if (strcmp(argv[i], "--pin") == 0 && i + 1 < argc) {
+            pin = argv[++i];
+        } else if (strcmp(argv[i], "--swtpm") == 0 || strcmp(argv[i], "--softhsm") == 0) {
+            continue; /* the defaults */
         } else if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc) {
             junit = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             jsn = argv[++i];
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: psh-conform replay-tpm [--tcti CONF | --swtpm] [--junit F] "
-                            "[--json F] FILE...\n");
+            fprintf(stderr, "usage: psh-conform replay [--tcti CONF] [--module SO --pin PIN] "
+                            "[--junit F] [--json F] FILE...\n");
             return 2;
         } else {
-            char err[PSH_CF_ERR], dir[256] = "", conf[512];
-            psh_cf_session *s = NULL;
-            const char *base = strrchr(argv[i], '/');
             nfiles++;
-            if (psh_cf_session_load(argv[i], &s, err, sizeof err) != 0) {
-                fprintf(stderr, "psh-conform: %s: %s\n", argv[i], err);
-                rc = 2;
-                continue;
-            }
-            if (tcti == NULL) { /* a fresh swtpm per session: same starting state */
-                if (fresh_swtpm(dir, sizeof dir, conf, sizeof conf) != 0) {
-                    psh_cf_results_add(&res, base ? base + 1 : argv[i], "swtpm (fresh)",
-                                       PSH_CF_SKIP, NULL, 0, "fixture missing or failed (scripts/swtpm)",
-                                       NULL, NULL, 0, 0);
-                    psh_cf_fixture_cleanup("swtpm", dir);
-                    psh_cf_session_free(s);
-                    continue;
-                }
-            }
-            psh_cf_run_tpm_session(tcti ? tcti : conf, s->root, base ? base + 1 : argv[i],
-                                   tcti ? tcti : "swtpm (fresh)", &res);
-            if (tcti == NULL)
-                psh_cf_fixture_cleanup("swtpm", dir);
-            psh_cf_session_free(s);
+            replay_one(argv[i], tcti, module, pin, &res, &rc);
         }
     }
     if (nfiles == 0) {
-        fprintf(stderr, "psh-conform replay-tpm: no session files\n");
+        fprintf(stderr, "psh-conform replay: no session files\n");
         return 2;
     }
     for (size_t i = 0; i < res.n; i++)

@@ -85,4 +85,39 @@ PY
   check_contains "names the field" "$out" "step $step \"$step TPM2_Sign\": response parameter 1 differs"
   check_contains "shows expected and actual" "$out" "expected: signature ECDSA hash 0xc"
 fi
+# PKCS#11 call traces: a recorded return value and a deterministic output (a digest) that
+# the fresh token does not give back fail at that call.
+P="$PSH_SRC/conformance/sessions/backend/pkcs11"
+if [ -x "$PSH_SRC/scripts/softhsm-token" ] && [ -f "$P/ecc-sign.json" ]; then
+  out=$("$PCONF" replay "$P/ecc-sign.json" 2>&1)
+  check_eq "pkcs11 trace replays green" "$?" "0"
+  step=$(python3 - "$P/ecc-sign.json" "$T/p11-mut.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, s in enumerate(d["steps"]):
+    if s["fn"] == "C_Verify" and s["rv"] == 0:
+        s["rv"] = 0xC0  # CKR_SIGNATURE_INVALID where the token accepted it
+        print(i + 1)
+        break
+json.dump(d, open(sys.argv[2], "w"))
+PY
+)
+  out=$("$PCONF" replay "$T/p11-mut.json" 2>&1)
+  check_eq "broken pkcs11 trace fails" "$?" "1"
+  check_contains "names the call" "$out" "step $step \"$step C_Verify\": return value differs"
+  step=$(python3 - "$P/random-hash.json" "$T/p11-mut2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, s in enumerate(d["steps"]):
+    if s["fn"] == "C_Digest" and s.get("out"):
+        s["out"] = "00" + s["out"][2:]
+        print(i + 1)
+        break
+json.dump(d, open(sys.argv[2], "w"))
+PY
+)
+  out=$("$PCONF" replay "$T/p11-mut2.json" 2>&1)
+  check_eq "wrong digest fails" "$?" "1"
+  check_contains "names the digest" "$out" "step $step \"$step C_Digest\": Digest differs"
+fi
 finish

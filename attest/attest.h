@@ -151,6 +151,23 @@ psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8
 psh_status psh_attest_tpm_name(const uint8_t *pub, size_t len, uint8_t name[66],
                                size_t *name_len);
 
+/* A signer held elsewhere (a PKCS#11 token, the TPM): signs `hash` (SHA-256/384/512 for
+ * P-256/384/521) with ECDSA and writes r || s, each big-endian and left-padded to the curve
+ * size, sig_len = 2 * curve size bytes (what PKCS#11 CKM_ECDSA returns). 0 or -1. */
+typedef int (*psh_attest_sign_fn)(void *ctx, const uint8_t *hash, size_t hash_len,
+                                  uint8_t *sig, size_t sig_len);
+
+/* The builders below with the private key outside Mbed TLS: pak_pub / kak_pub are the
+ * signers' public keys (curve, kid and the kak-pub claim come from them). */
+psh_status psh_kat_build_pat_ext(psh_attest_sign_fn sign, void *ctx,
+                                 const mbedtls_pk_context *pak_pub,
+                                 const mbedtls_pk_context *kak_pub, uint8_t **out,
+                                 size_t *out_len);
+psh_status psh_kat_build_kat_ext(psh_attest_sign_fn sign, void *ctx,
+                                 const mbedtls_pk_context *kak_pub,
+                                 const mbedtls_pk_context *ik_pub, const uint8_t *nonce,
+                                 size_t nonce_len, uint8_t **out, size_t *out_len);
+
 /* Platform token: COSE_Sign1 by the PAK over {10: SHA-256(kak COSE_Key bytes), 265: profile,
  * 256: ueid}. Callee-allocated *out (psh_free). */
 psh_status psh_kat_build_pat(mbedtls_pk_context *pak, const mbedtls_pk_context *kak_pub,

@@ -128,6 +128,14 @@ static psh_status finish(psh_cbuf *w, uint8_t **out, size_t *out_len)
 psh_status psh_kat_build_pat(mbedtls_pk_context *pak, const mbedtls_pk_context *kak_pub,
                              uint8_t **out, size_t *out_len)
 {
+    return psh_kat_build_pat_ext(psh_att_mbedtls_signer, pak, pak, kak_pub, out, out_len);
+}
+
+psh_status psh_kat_build_pat_ext(psh_attest_sign_fn sign, void *ctx,
+                                 const mbedtls_pk_context *pak,
+                                 const mbedtls_pk_context *kak_pub, uint8_t **out,
+                                 size_t *out_len)
+{
     psh_cbuf key = {0}, claims = {0};
     uint8_t h[32], kid[33];
     psh_status st = PSH_ERR_PSA_INVALID_ARGUMENT;
@@ -151,7 +159,8 @@ psh_status psh_kat_build_pat(mbedtls_pk_context *pak, const mbedtls_pk_context *
     psh_cbuf_text(&claims, PSH_KAT_PAT_PROFILE);
     if (claims.err)
         goto exit;
-    st = psh_cose_sign1_sign(pak, kid, sizeof kid, claims.p, claims.len, out, out_len) == 0
+    st = psh_cose_sign1_sign_ext(sign, ctx, pak, kid, sizeof kid, claims.p, claims.len, out,
+                                 out_len) == 0
              ? PSH_SUCCESS : PSH_ERR_PSA_GENERIC;
 exit:
     psh_cbuf_free(&key);
@@ -162,6 +171,15 @@ exit:
 psh_status psh_kat_build_kat(mbedtls_pk_context *kak, const mbedtls_pk_context *ik_pub,
                              const uint8_t *nonce, size_t nonce_len, uint8_t **out,
                              size_t *out_len)
+{
+    return psh_kat_build_kat_ext(psh_att_mbedtls_signer, kak, kak, ik_pub, nonce, nonce_len, out,
+                                 out_len);
+}
+
+psh_status psh_kat_build_kat_ext(psh_attest_sign_fn sign, void *ctx,
+                                 const mbedtls_pk_context *kak,
+                                 const mbedtls_pk_context *ik_pub, const uint8_t *nonce,
+                                 size_t nonce_len, uint8_t **out, size_t *out_len)
 {
     psh_cbuf claims = {0};
     psh_status st = PSH_ERR_PSA_INVALID_ARGUMENT;
@@ -183,7 +201,7 @@ psh_status psh_kat_build_kat(mbedtls_pk_context *kak, const mbedtls_pk_context *
     psh_cose_key_encode(&claims, kak);
     if (claims.err)
         goto exit;
-    st = psh_cose_sign1_sign(kak, NULL, 0, claims.p, claims.len, out, out_len) == 0
+    st = psh_cose_sign1_sign_ext(sign, ctx, kak, NULL, 0, claims.p, claims.len, out, out_len) == 0
              ? PSH_SUCCESS : PSH_ERR_PSA_GENERIC;
 exit:
     psh_cbuf_free(&claims);

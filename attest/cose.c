@@ -265,22 +265,43 @@ int psh_cose_sign1_verify(const psh_cose_sign1 *s, const mbedtls_pk_context *pk,
     return 0;
 }
 
-int psh_cose_sign1_sign(mbedtls_pk_context *pk, const uint8_t *kid, size_t kid_len,
-                        const uint8_t *payload, size_t payload_len, uint8_t **out,
-                        size_t *out_len)
+int psh_att_mbedtls_signer(void *ctx, const uint8_t *hash, size_t hash_len, uint8_t *sig,
+                           size_t sig_len)
+{
+    mbedtls_pk_context *pk = ctx;
+    mbedtls_ecp_keypair *ec;
+    mbedtls_mpi r, s;
+    size_t sz = psh_att_ec_size(pk);
+    mbedtls_md_type_t md = hash_len == 32 ? MBEDTLS_MD_SHA256 : hash_len == 48 ? MBEDTLS_MD_SHA384
+                                                                                 : MBEDTLS_MD_SHA512;
+    int rc = -1;
+    if (sz == 0 || sig_len != 2 * sz)
+        return -1;
+    ec = mbedtls_pk_ec(*pk);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    if (mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, hash, hash_len, md, psh_att_rng,
+                                   NULL) == 0 &&
+        mbedtls_mpi_write_binary(&r, sig, sz) == 0 && mbedtls_mpi_write_binary(&s, sig + sz, sz) == 0)
+        rc = 0;
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    return rc;
+}
+
+int psh_cose_sign1_sign_ext(psh_attest_sign_fn sign, void *ctx, const mbedtls_pk_context *pub,
+                            const uint8_t *kid, size_t kid_len, const uint8_t *payload,
+                            size_t payload_len, uint8_t **out, size_t *out_len)
 {
     psh_cbuf prot = {0}, w = {0};
     uint8_t h[64], sig[2 * 66];
-    size_t hl = 0, sz = psh_att_ec_size(pk);
+    size_t hl = 0, sz = psh_att_ec_size(pub);
     int64_t alg = sz == 32 ? PSH_COSE_ES256 : sz == 48 ? PSH_COSE_ES384 : PSH_COSE_ES512;
-    mbedtls_mpi r, s;
     int rc = -1;
 
     *out = NULL;
     *out_len = 0;
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    if (sz == 0)
+    if (sz == 0 || sign == NULL)
         goto exit;
     psh_cbuf_head(&prot, 5, kid_len ? 2 : 1);
     psh_cbuf_int(&prot, 1);
@@ -292,14 +313,8 @@ int psh_cose_sign1_sign(mbedtls_pk_context *pk, const uint8_t *kid, size_t kid_l
     if (prot.err || sig_structure_hash(cose_alg_md(alg), prot.p, prot.len, payload, payload_len,
                                        h, &hl) != 0)
         goto exit;
-    {
-        mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-        if (mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, h, hl, cose_alg_md(alg),
-                                       psh_att_rng, NULL) != 0 ||
-            mbedtls_mpi_write_binary(&r, sig, sz) != 0 ||
-            mbedtls_mpi_write_binary(&s, sig + sz, sz) != 0)
-            goto exit;
-    }
+    if (sign(ctx, h, hl, sig, 2 * sz) != 0)
+        goto exit;
     psh_cbuf_head(&w, 6, 18);
     psh_cbuf_head(&w, 4, 4);
     psh_cbuf_bytes(&w, prot.p, prot.len);
@@ -310,8 +325,6 @@ int psh_cose_sign1_sign(mbedtls_pk_context *pk, const uint8_t *kid, size_t kid_l
     rc = *out == NULL ? -1 : 0;
 exit:
     mbedtls_platform_zeroize(h, sizeof h);
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
     psh_cbuf_free(&prot);
     psh_cbuf_free(&w);
     return rc;

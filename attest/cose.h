@@ -11,6 +11,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 
+#include "attest.h"
 #include "cbor_bounded.h"
 
 #define PSH_COSE_ES256 (-7)
@@ -57,11 +58,15 @@ int psh_cose_sign1_verify(const psh_cose_sign1 *s, const mbedtls_pk_context *pk,
                           const char **why);
 void psh_cose_sign1_free(psh_cose_sign1 *s);
 
-/* Signs payload with an EC private key (alg chosen from the curve), kid (may be NULL) in the
- * protected header; writes tag 18 COSE_Sign1. Callee-allocated *out (psh_free). 0 or -1. */
-int psh_cose_sign1_sign(mbedtls_pk_context *pk, const uint8_t *kid, size_t kid_len,
-                        const uint8_t *payload, size_t payload_len, uint8_t **out,
-                        size_t *out_len);
+/* Signs payload through `sign` (ES256/384/512 chosen from the curve of `pub`, the signer's
+ * public key), kid (may be NULL) in the protected header; writes tag 18 COSE_Sign1.
+ * Callee-allocated *out (psh_free). 0 or -1. */
+int psh_cose_sign1_sign_ext(psh_attest_sign_fn sign, void *ctx, const mbedtls_pk_context *pub,
+                            const uint8_t *kid, size_t kid_len, const uint8_t *payload,
+                            size_t payload_len, uint8_t **out, size_t *out_len);
+/* A psh_attest_sign_fn over an Mbed TLS EC private key (ctx = mbedtls_pk_context *). */
+int psh_att_mbedtls_signer(void *ctx, const uint8_t *hash, size_t hash_len, uint8_t *sig,
+                           size_t sig_len);
 
 /* Random bytes from a CTR-DRBG seeded from the platform entropy. 0 or -1. */
 int psh_att_random(uint8_t *out, size_t n);

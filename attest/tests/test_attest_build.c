@@ -158,6 +158,62 @@ static void test_kat(mbedtls_ecp_group_id g_kak, int flips)
     mbedtls_pk_free(&other);
 }
 
+/* An external signer as a PKCS#11 provider would wrap C_Sign(CKM_ECDSA): raw r || s. It counts
+ * its calls and can be told to fail. */
+typedef struct ext_signer {
+    mbedtls_pk_context *key;
+    int calls, fail;
+} ext_signer;
+
+static int ext_sign(void *ctx, const uint8_t *hash, size_t hl, uint8_t *sig, size_t sl)
+{
+    ext_signer *e = ctx;
+    e->calls++;
+    if (e->fail)
+        return -1;
+    return psh_att_mbedtls_signer(e->key, hash, hl, sig, sl);
+}
+
+static void test_kat_external_signer(void)
+{
+    mbedtls_pk_context pak, kak, ik;
+    psh_attest_anchor pak_a;
+    psh_attest_appraisal a;
+    ext_signer ks, ps;
+    uint8_t nonce[8] = "nonce-08", *k = NULL, *p = NULL, *ev = NULL;
+    size_t kl, pl, n;
+    psh_attest_policy pol;
+
+    gen(&pak, MBEDTLS_ECP_DP_SECP256R1);
+    gen(&kak, MBEDTLS_ECP_DP_SECP384R1);
+    gen(&ik, MBEDTLS_ECP_DP_SECP256R1);
+    anchor_of(&pak_a, &pak);
+    ks = (ext_signer){&kak, 0, 0};
+    ps = (ext_signer){&pak, 0, 0};
+    /* Only the public halves go to the builder; the private keys stay behind the callbacks. */
+    CHECK_EQ_INT(psh_kat_build_kat_ext(ext_sign, &ks, &kak, &ik, nonce, 8, &k, &kl), PSH_SUCCESS);
+    CHECK_EQ_INT(psh_kat_build_pat_ext(ext_sign, &ps, &pak, &kak, &p, &pl), PSH_SUCCESS);
+    CHECK_EQ_INT(ks.calls, 1);
+    CHECK_EQ_INT(ps.calls, 1);
+    REQUIRE(psh_kat_build_cab(k, kl, p, pl, &ev, &n) == PSH_SUCCESS);
+    pol = (psh_attest_policy){nonce, 8, &pak_a, 1, NULL, 0, NULL, 0};
+    CHECK_EQ_INT(psh_attest_verify(PSH_ATTEST_KAT, ev, n, &pol, &a), PSH_SUCCESS);
+    dump_failures("kat ext", &a);
+    psh_free(k);
+    /* A failing signer yields an error and no output. */
+    ks.fail = 1;
+    k = (uint8_t *)&ks;
+    CHECK_EQ_INT(psh_kat_build_kat_ext(ext_sign, &ks, &kak, &ik, nonce, 8, &k, &kl),
+                 PSH_ERR_PSA_GENERIC);
+    CHECK(k == NULL && kl == 0);
+    psh_free(p);
+    psh_free(ev);
+    psh_attest_anchor_free(&pak_a);
+    mbedtls_pk_free(&pak);
+    mbedtls_pk_free(&kak);
+    mbedtls_pk_free(&ik);
+}
+
 /* --- parsec-tpm evidence made in software ------------------------------------------------ */
 
 static size_t put16(uint8_t *b, uint16_t v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; return 2; }
@@ -334,6 +390,7 @@ int main(int argc, char **argv)
     (void)argv;
     test_kat(MBEDTLS_ECP_DP_SECP256R1, 1);
     test_kat(MBEDTLS_ECP_DP_SECP521R1, 0); /* ES512 KAK; flips covered above (slow curve) */
+    test_kat_external_signer();
     test_tpm_soft();
     CHECK_DONE();
 }

@@ -384,6 +384,67 @@ static void test_tpm_soft(void)
     mbedtls_pk_free(&ik2);
 }
 
+/* Allocation failure at every point (curl-style torture over the psh_malloc hooks): the
+ * builders and the verifier fail cleanly (no crash, no leak, no half-written output) and
+ * never report success for an evidence they could not fully check. */
+static long fail_at, n_allocs;
+static void *t_malloc(size_t n, void *c) { (void)c; return ++n_allocs == fail_at ? NULL : malloc(n); }
+static void *t_realloc(void *p, size_t n, void *c) { (void)c; return ++n_allocs == fail_at ? NULL : realloc(p, n); }
+static void t_free(void *p, void *c) { (void)c; free(p); }
+
+static void test_alloc_failures(void)
+{
+    static const psh_allocator torture = {t_malloc, t_realloc, t_free, NULL};
+    mbedtls_pk_context pak, kak, ik;
+    psh_attest_anchor pak_a;
+    psh_attest_appraisal a;
+    uint8_t nonce[16] = "alloc-torture-01", *ev = NULL, *good = NULL;
+    size_t n = 0, gn = 0;
+    psh_attest_policy pol;
+    long total;
+    int builds_ok = 0, verifies_ok = 0;
+
+    gen(&pak, MBEDTLS_ECP_DP_SECP256R1);
+    gen(&kak, MBEDTLS_ECP_DP_SECP256R1);
+    gen(&ik, MBEDTLS_ECP_DP_SECP256R1);
+    anchor_of(&pak_a, &pak);
+    pol = (psh_attest_policy){nonce, sizeof nonce, &pak_a, 1, NULL, 0, NULL, 0};
+    REQUIRE(psh_kat_sign(&pak, &kak, &ik, nonce, sizeof nonce, &good, &gn) == PSH_SUCCESS);
+    /* Count the allocations of one build + verify, then fail each in turn. */
+    fail_at = -1;
+    n_allocs = 0;
+    psh_set_allocator(&torture);
+    psh_kat_sign(&pak, &kak, &ik, nonce, sizeof nonce, &ev, &n);
+    psh_free(ev);
+    psh_attest_verify(PSH_ATTEST_KAT, good, gn, &pol, &a);
+    total = n_allocs;
+    for (fail_at = 1; fail_at <= total; fail_at++) {
+        psh_status st;
+        n_allocs = 0;
+        ev = (uint8_t *)&n;
+        st = psh_kat_sign(&pak, &kak, &ik, nonce, sizeof nonce, &ev, &n);
+        if (st == PSH_SUCCESS) {
+            builds_ok++;
+            psh_free(ev);
+        } else if (ev != NULL || n != 0) {
+            CHECK(0 && "failed build left an output");
+        }
+        n_allocs = 0;
+        st = psh_attest_verify(PSH_ATTEST_KAT, good, gn, &pol, &a);
+        CHECK((st == PSH_SUCCESS) == (psh_attest_verified(&a) != 0));
+        verifies_ok += st == PSH_SUCCESS;
+    }
+    psh_set_allocator(NULL);
+    fprintf(stderr, "  alloc torture: %ld allocation points, %d builds and %d verifies survived "
+                    "a failed allocation\n", total, builds_ok, verifies_ok);
+    CHECK(total > 5);
+    psh_free(good);
+    psh_attest_anchor_free(&pak_a);
+    mbedtls_pk_free(&pak);
+    mbedtls_pk_free(&kak);
+    mbedtls_pk_free(&ik);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -391,6 +452,7 @@ int main(int argc, char **argv)
     test_kat(MBEDTLS_ECP_DP_SECP256R1, 1);
     test_kat(MBEDTLS_ECP_DP_SECP521R1, 0); /* ES512 KAK; flips covered above (slow curve) */
     test_kat_external_signer();
+    test_alloc_failures();
     test_tpm_soft();
     CHECK_DONE();
 }

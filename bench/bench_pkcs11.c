@@ -3,8 +3,15 @@
  * C_SignInit + C_Sign loop on the same token in the same run, and the overhead ratio
  * (direct ops/s / service ops/s; the target is < 1.2). Prints figures; asserts nothing.
  *
- * usage: bench_pkcs11 [--service PATH] [--seconds N]
+ * On a shared, loaded machine one long measurement per side mostly compares the load at two
+ * moments; so each figure is several short rounds with the service and the direct loop taking
+ * turns (alternating which goes first), and the medians are printed with the spread of the
+ * per-round ratios. Each service request is one connection, as Parsec clients make.
+ *
+ * usage: bench_pkcs11 [--service PATH] [--seconds S per round and side] [--rounds N]
+ *                     [--extra-keys N (more ECC keys on the token, unused; default 0)]
  * The token comes from scripts/softhsm-token (found next to this source file) in a temp dir. */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -21,13 +28,51 @@
 #include "psh/client.h"
 
 static char dir[64], lib[256], label[64], pin[64], sock[128];
-static double seconds = 2.0;
+static pid_t service_pid;
+#define MAX_THREADS 4
+#define MAX_ROUNDS 64
+static double seconds = 0.5; /* per round and side */
+static int rounds = 9;
+static int extra_keys; /* more keys on the token: a search's cost grows with them */
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of every thread of a process so far (/proc/PID/task/TID/schedstat, first field in
+ * ns), so the server's share of a request can be told from the client's. */
+static double process_cpu_s(pid_t pid)
+{
+    char path[64], entry[128];
+    unsigned long long ns, total = 0;
+    struct dirent *e;
+    DIR *d;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    if ((d = opendir(path)) == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        FILE *f;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(entry, sizeof entry, "%s/%.32s/schedstat", path, e->d_name);
+        if ((f = fopen(entry, "r")) == NULL)
+            continue;
+        if (fscanf(f, "%llu", &ns) == 1)
+            total += ns;
+        fclose(f);
+    }
+    closedir(d);
+    return (double)total / 1e9;
 }
 
 static int read_env(void)
@@ -103,6 +148,7 @@ typedef struct run {
     double until;
     long ops;
     int errors;
+    double cpu; /* this client thread's CPU seconds */
 } run;
 
 static void *service_loop(void *arg)
@@ -114,24 +160,32 @@ static void *service_loop(void *arg)
     psh_client_set_endpoint(&c, sock);
     c.auth_type = PSH_AUTH_DIRECT;
     snprintf(c.app_name, sizeof c.app_name, "bench");
-    c.provider = 2;
+    c.provider = 2; /* as a client that knows its provider: one round trip per signature */
+    r->cpu = thread_cpu_s();
     while (now_s() < r->until) {
-        uint8_t *sig = NULL;
+        uint8_t *sig = NULL, maj, min;
         size_t n = 0;
-        if (psh_client_sign_hash(&c, r->key, &r->alg, hash, sizeof hash, &sig, &n) == PSH_SUCCESS)
+        psh_status st = r->key == NULL ? psh_client_ping(&c, &maj, &min)
+                                       : psh_client_sign_hash(&c, r->key, &r->alg, hash,
+                                                              sizeof hash, &sig, &n);
+        if (st == PSH_SUCCESS)
             r->ops++;
         else
             r->errors++;
         psh_client_free(sig);
     }
+    r->cpu = thread_cpu_s() - r->cpu;
     return NULL;
 }
 
-static double service_ops(const char *key, psh_alg_kind kind, int threads)
+/* ops/s; *server_us and *client_us: CPU microseconds per signature in psh-service and in the
+ * client threads. key NULL: Ping instead (one connection, no token work). */
+static double service_ops(const char *key, psh_alg_kind kind, int threads, double *server_us,
+                          double *client_us)
 {
-    pthread_t t[8];
-    run r[8];
-    double start = now_s();
+    pthread_t t[MAX_THREADS];
+    run r[MAX_THREADS];
+    double start = now_s(), server = process_cpu_s(service_pid), client = 0;
     long total = 0;
     int errors = 0;
     for (int i = 0; i < threads; i++) {
@@ -146,26 +200,33 @@ static double service_ops(const char *key, psh_alg_kind kind, int threads)
         pthread_join(t[i], NULL);
         total += r[i].ops;
         errors += r[i].errors;
+        client += r[i].cpu;
     }
+    server = process_cpu_s(service_pid) - server;
     if (errors)
         fprintf(stderr, "bench_pkcs11: %d failed requests\n", errors);
+    *server_us = total ? 1e6 * server / (double)total : 0;
+    *client_us = total ? 1e6 * client / (double)total : 0;
     return (double)total / (now_s() - start);
 }
 
 /* ---- direct on the token --------------------------------------------------------------------- */
 
+/* One direct signer: its own session and key pair, made once (outside the timing) and reused
+ * by every round, as the service reuses its pooled sessions and token key. */
 typedef struct direct {
     CK_FUNCTION_LIST_PTR f;
-    CK_SLOT_ID slot;
+    CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE priv;
     int ec;
-    double rate; /* ops/s, timed after the thread's key generation */
+    double until;
+    long ops;
+    double cpu;
 } direct;
 
-static void *direct_loop(void *arg)
+static int direct_setup(direct *d, CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, int ec)
 {
-    direct *d = arg;
-    CK_SESSION_HANDLE s;
-    CK_OBJECT_HANDLE pub, priv;
+    CK_OBJECT_HANDLE pub;
     CK_BBOOL yes = CK_TRUE;
     CK_ULONG bits = 2048;
     uint8_t f4[] = {1, 0, 1}, p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -173,48 +234,73 @@ static void *direct_loop(void *arg)
     CK_ATTRIBUTE pt_rsa[] = {{CKA_MODULUS_BITS, &bits, sizeof bits}, {CKA_PUBLIC_EXPONENT, f4, 3},
                              {CKA_VERIFY, &yes, 1}};
     CK_ATTRIBUTE vt[] = {{CKA_SIGN, &yes, 1}, {CKA_SENSITIVE, &yes, 1}};
-    CK_MECHANISM gen = {d->ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+    CK_MECHANISM gen = {ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+
+    memset(d, 0, sizeof *d);
+    d->f = f;
+    d->ec = ec;
+    if (f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &d->s) != CKR_OK)
+        return -1;
+    if (f->C_GenerateKeyPair(d->s, &gen, ec ? pt_ec : pt_rsa, ec ? 2 : 3, vt, 2, &pub,
+                             &d->priv) != CKR_OK) {
+        f->C_CloseSession(d->s);
+        return -1;
+    }
+    return 0;
+}
+
+/* C_SignInit + C_Sign per signature, the least any caller of the token does. */
+static void *direct_loop(void *arg)
+{
+    direct *d = arg;
     CK_MECHANISM mech = {d->ec ? CKM_ECDSA : CKM_RSA_PKCS, NULL, 0};
     /* RSA signs DigestInfo(SHA-256) || hash, as the provider does; ECDSA the bare hash. */
     uint8_t in[51] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                      0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+                      0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20, 0x42};
     uint8_t sig[512];
 
-    if (d->f->C_OpenSession(d->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) != CKR_OK)
-        return NULL;
-    if (d->f->C_GenerateKeyPair(s, &gen, d->ec ? pt_ec : pt_rsa, d->ec ? 2 : 3, vt, 2, &pub,
-                                &priv) != CKR_OK) {
-        d->f->C_CloseSession(s);
-        return NULL;
-    }
-    double start = now_s(), t = start;
-    long ops = 0;
-    while ((t = now_s()) < start + seconds) {
+    d->ops = 0;
+    d->cpu = thread_cpu_s();
+    while (now_s() < d->until) {
         CK_ULONG n = sizeof sig;
-        if (d->f->C_SignInit(s, &mech, priv) != CKR_OK ||
-            d->f->C_Sign(s, d->ec ? in + 19 : in, d->ec ? 32 : 51, sig, &n) != CKR_OK)
+        if (d->f->C_SignInit(d->s, &mech, d->priv) != CKR_OK ||
+            d->f->C_Sign(d->s, d->ec ? in + 19 : in, d->ec ? 32 : 51, sig, &n) != CKR_OK)
             break;
-        ops++;
+        d->ops++;
     }
-    d->rate = (double)ops / (t - start);
-    d->f->C_CloseSession(s);
+    d->cpu = thread_cpu_s() - d->cpu;
     return NULL;
 }
 
-static double direct_ops(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, int ec, int threads)
+/* ops/s; *cpu_us: CPU microseconds per signature. */
+static double direct_ops(direct *d, int threads, double *cpu_us)
 {
-    pthread_t t[8];
-    direct d[8];
-    double total = 0;
+    pthread_t t[MAX_THREADS];
+    double start = now_s(), cpu = 0;
+    long total = 0;
     for (int i = 0; i < threads; i++) {
-        d[i] = (direct){f, slot, ec, 0};
+        d[i].until = start + seconds;
         pthread_create(&t[i], NULL, direct_loop, &d[i]);
     }
     for (int i = 0; i < threads; i++) {
         pthread_join(t[i], NULL);
-        total += d[i].rate;
+        total += d[i].ops;
+        cpu += d[i].cpu;
     }
-    return total;
+    *cpu_us = total ? 1e6 * cpu / (double)total : 0;
+    return (double)total / (now_s() - start);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int open_token(CK_FUNCTION_LIST_PTR *f, CK_SLOT_ID *slot)
@@ -266,6 +352,16 @@ int main(int argc, char **argv)
             snprintf(service, sizeof service, "%s", argv[++i]);
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--extra-keys") == 0 && i + 1 < argc)
+            extra_keys = atoi(argv[++i]);
+    }
+    if (rounds < 1 || rounds > MAX_ROUNDS || !(seconds > 0) || extra_keys < 0 ||
+        extra_keys > 1000) {
+        fprintf(stderr, "usage: bench_pkcs11 [--service PATH] [--seconds S] [--rounds 1..%d] "
+                "[--extra-keys 0..1000]\n", MAX_ROUNDS);
+        return 2;
     }
     snprintf(src, sizeof src, "%s", __FILE__);
     if ((slash = strrchr(src, '/')) != NULL)
@@ -282,6 +378,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_pkcs11: %s did not start\n", service);
         return 1;
     }
+    service_pid = pid;
     psh_client_init(&c);
     psh_client_set_endpoint(&c, sock);
     c.auth_type = PSH_AUTH_DIRECT;
@@ -302,25 +399,90 @@ int main(int argc, char **argv)
     a.alg.kind = PSH_ALG_RSA_PKCS1V15_SIGN;
     if (psh_client_generate_key(&c, "rsa", &a) != PSH_SUCCESS)
         fprintf(stderr, "bench_pkcs11: RSA key not created\n");
+    a.type = PSH_KEY_TYPE_ECC_KEY_PAIR;
+    a.family = PSH_ECC_FAMILY_SECP_R1;
+    a.bits = 256;
+    a.alg.kind = PSH_ALG_ECDSA;
+    for (int i = 0; i < extra_keys; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "extra-%d", i);
+        if (psh_client_generate_key(&c, name, &a) != PSH_SUCCESS) {
+            fprintf(stderr, "bench_pkcs11: extra key %d not created\n", i);
+            break;
+        }
+    }
     if (open_token(&f, &slot) != 0) {
         fprintf(stderr, "bench_pkcs11: cannot open the token directly\n");
         return 1;
     }
 
-    printf("bench_pkcs11: SoftHSM2 token, %.1f s per figure\n", seconds);
-    printf("%-16s %8s %14s %14s %8s\n", "operation", "clients", "service ops/s", "direct ops/s",
-           "ratio");
+    printf("bench_pkcs11: SoftHSM2 token with %d service keys, %d rounds of %.2f s per side and "
+           "figure, service and direct alternating\n", 2 + extra_keys, rounds, seconds);
+    printf("%-14s %7s %13s %13s %7s %13s | %22s\n", "", "", "", "", "", "",
+           "CPU us per signature");
+    printf("%-14s %7s %13s %13s %7s %13s | %7s %7s %6s\n", "operation", "clients",
+           "service ops/s", "direct ops/s", "ratio", "round ratios", "server", "client", "direct");
+    double direct_ec1 = 0;
     for (int ec = 1; ec >= 0; ec--) {
-        for (int threads = 1; threads <= 4; threads += 3) {
-            double sv = service_ops(ec ? "ec" : "rsa",
-                                    ec ? PSH_ALG_ECDSA : PSH_ALG_RSA_PKCS1V15_SIGN, threads);
-            double dr = direct_ops(f, slot, ec, threads);
-            printf("%-16s %8d %14.0f %14.0f %7.2fx\n", ec ? "ECDSA P-256" : "RSA-2048 v1.5",
-                   threads, sv, dr, sv > 0 ? dr / sv : 0.0);
+        const char *key = ec ? "ec" : "rsa";
+        psh_alg_kind kind = ec ? PSH_ALG_ECDSA : PSH_ALG_RSA_PKCS1V15_SIGN;
+        direct d[MAX_THREADS];
+        int ready = 0;
+        for (; ready < MAX_THREADS; ready++)
+            if (direct_setup(&d[ready], f, slot, ec) != 0)
+                break;
+        if (ready < MAX_THREADS) {
+            fprintf(stderr, "bench_pkcs11: direct key generation failed\n");
+            return 1;
+        }
+        for (int threads = 1; threads <= MAX_THREADS; threads += 3) {
+            double sv[MAX_ROUNDS], dr[MAX_ROUNDS], ratio[MAX_ROUNDS];
+            double srv_us[MAX_ROUNDS], cli_us[MAX_ROUNDS], dir_us[MAX_ROUNDS];
+            for (int r = 0; r < rounds; r++) {
+                /* Alternate which side goes first, so a drift in machine load hits both. */
+                if (r % 2 == 0)
+                    sv[r] = service_ops(key, kind, threads, &srv_us[r], &cli_us[r]);
+                dr[r] = direct_ops(d, threads, &dir_us[r]);
+                if (r % 2 == 1)
+                    sv[r] = service_ops(key, kind, threads, &srv_us[r], &cli_us[r]);
+                ratio[r] = sv[r] > 0 ? dr[r] / sv[r] : 0.0;
+            }
+            /* Figures are medians over the rounds; the ratio is the median of per-round
+             * ratios (each pairs two neighbouring measurements), with their range. */
+            double lo = ratio[0], hi = ratio[0];
+            for (int r = 1; r < rounds; r++) {
+                lo = ratio[r] < lo ? ratio[r] : lo;
+                hi = ratio[r] > hi ? ratio[r] : hi;
+            }
+            double msv = median(sv, rounds), mdr = median(dr, rounds);
+            if (ec && threads == 1)
+                direct_ec1 = mdr;
+            printf("%-14s %7d %13.0f %13.0f %6.2fx %6.2f..%5.2fx | %7.0f %7.0f %6.0f\n",
+                   ec ? "ECDSA P-256" : "RSA-2048 v1.5", threads, msv, mdr,
+                   median(ratio, rounds), lo, hi, median(srv_us, rounds), median(cli_us, rounds),
+                   median(dir_us, rounds));
             fflush(stdout);
         }
+        for (int i = 0; i < MAX_THREADS; i++)
+            f->C_CloseSession(d[i].s);
     }
-    printf("ratio = direct / service (overhead of socket, wire, policy, KIM lookup, C_FindObjects)\n");
+    {
+        /* The floor under any 1-client figure: a request with no token work still costs one
+         * connection and round trip, so ratio >= 1 + direct ops/s / Ping ops/s. */
+        double pv[MAX_ROUNDS], srv_us[MAX_ROUNDS], cli_us[MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++)
+            pv[r] = service_ops(NULL, PSH_ALG_ECDSA, 1, &srv_us[r], &cli_us[r]);
+        double mp = median(pv, rounds);
+        printf("%-14s %7d %13.0f %13s %7s %13s | %7.0f %7.0f %6s\n", "Ping", 1, mp, "-", "-", "-",
+               median(srv_us, rounds), median(cli_us, rounds), "-");
+        if (mp > 0 && direct_ec1 > 0)
+            printf("1-client ECDSA floor from the round trip alone: %.2fx (1 + %.0f / %.0f)\n",
+                   1 + direct_ec1 / mp, direct_ec1, mp);
+    }
+    printf("ratio = direct ops/s / service ops/s. Service requests: one connection each, wire, "
+           "auth, KIM lookup, policy, pooled session, cached token object handle.\n"
+           "CPU: psh-service threads and bench client threads per service signature; the "
+           "direct loop's thread per direct signature.\n");
     f->C_Finalize(NULL);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);

@@ -63,7 +63,8 @@ static double direct_rate(const char *tcti, double seconds)
     tp.publicArea.nameAlg = TPM2_ALG_SHA256;
     tp.publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
                                      TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                                     TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+                                     TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+                                     TPMA_OBJECT_NODA;
     tp.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
     tp.publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
     tp.publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
@@ -73,7 +74,7 @@ static double direct_rate(const char *tcti, double seconds)
     tk.publicArea = tp.publicArea;
     tk.publicArea.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
                                      TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                     TPMA_OBJECT_USERWITHAUTH;
+                                     TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA;
     tk.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
     scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
     memset(digest.buffer, 0x42, 32);

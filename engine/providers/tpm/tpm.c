@@ -39,8 +39,13 @@ int tpm_rc_is_link(TSS2_RC rc)
         return base == TSS2_BASE_RC_IO_ERROR || base == TSS2_BASE_RC_NO_CONNECTION ||
                base == TSS2_BASE_RC_MALFORMED_RESPONSE ||
                base == TSS2_BASE_RC_INSUFFICIENT_RESPONSE || base == TSS2_BASE_RC_TRY_AGAIN;
-    /* A TPM that was restarted under us and not started up yet. */
-    return layer == TSS2_TPM_RC_LAYER && rc == TPM2_RC_INITIALIZE;
+    if (layer != TSS2_TPM_RC_LAYER)
+        return 0;
+    /* A TPM that was restarted under us and not started up yet, or one that was reset while
+     * the TCTI reconnected by itself (swtpm's does): our primary and loaded keys are gone,
+     * so a handle or session "is not loaded" (TPM_RC_REFERENCE_H0..H6, S0..S6). */
+    return rc == TPM2_RC_INITIALIZE || (rc >= 0x910 && rc <= 0x916) ||
+           (rc >= 0x918 && rc <= 0x91E);
 }
 
 /* The TPM's own code without the handle/session/parameter number of format-one codes. */
@@ -162,7 +167,15 @@ static TSS2_RC open_tcti(tpm_ctx *ctx, TSS2_TCTI_CONTEXT **out)
     if (rc != TSS2_RC_SUCCESS)
         return rc;
     if (ctx->record_path[0] != '\0') {
-        rc = psh_tcti_record_new(t, t_free, ctx->record_path, out);
+        /* Each connection is its own session: the first goes to the path, reconnects to
+         * path.1, path.2, ... so a reconnect never overwrites what was recorded. */
+        char path[sizeof ctx->record_path + 16];
+        if (ctx->record_count == 0)
+            snprintf(path, sizeof path, "%s", ctx->record_path);
+        else
+            snprintf(path, sizeof path, "%s.%u", ctx->record_path, ctx->record_count);
+        ctx->record_count++;
+        rc = psh_tcti_record_new(t, t_free, path, out);
         ctx->tcti_free = tcti_free_own; /* the recorder frees the inner TCTI */
         return rc;
     }
@@ -190,7 +203,10 @@ static void flush_transients(tpm_ctx *ctx)
     Esys_Free(cap);
 }
 
-/* The storage primary's fixed template: ECC P-256 (fast to re-create), AES-128-CFB. */
+/* The storage primary's fixed template: ECC P-256 (fast to re-create), AES-128-CFB. noDA
+ * (here and on every key): the auth values are empty, so dictionary-attack protection guards
+ * nothing, while every unorderly TPM reset (power loss, swtpm killed) counts as a failure
+ * and would end in DA lockout, refusing all our keys. */
 static void primary_template(TPM2B_PUBLIC *t)
 {
     memset(t, 0, sizeof *t);
@@ -199,7 +215,7 @@ static void primary_template(TPM2B_PUBLIC *t)
     t->publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
                                      TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                                      TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                     TPMA_OBJECT_USERWITHAUTH;
+                                     TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA;
     t->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
     t->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
     t->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
@@ -286,12 +302,19 @@ static tpm_slot *cache_find(tpm_ctx *ctx, const uint8_t *blob, size_t len)
     return NULL;
 }
 
+/* Only a lost link is an error: a TPM that no longer has the object (it was reset and the
+ * TCTI reconnected by itself) has nothing to flush, and the reset shows up on the next
+ * command that uses the primary. */
 static TSS2_RC slot_flush(tpm_ctx *ctx, tpm_slot *s)
 {
     TSS2_RC rc = TSS2_RC_SUCCESS;
     if (s->handle != ESYS_TR_NONE && ctx->esys != NULL)
         rc = Esys_FlushContext(ctx->esys, s->handle);
     slot_clear(s);
+    if (rc != TSS2_RC_SUCCESS && !tpm_rc_is_link(rc)) {
+        LOG_DEBUG("flush: 0x%08x (%s), slot dropped", (unsigned)rc, Tss2_RC_Decode(rc));
+        rc = TSS2_RC_SUCCESS;
+    }
     return rc;
 }
 

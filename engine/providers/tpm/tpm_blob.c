@@ -207,7 +207,8 @@ static psh_status shape(const psh_key_attrs *a, size_t bits, int origin_tpm, TPM
                                                        : a->type;
     memset(t, 0, sizeof *t);
     t->nameAlg = TPM2_ALG_SHA256;
-    t->objectAttributes = TPMA_OBJECT_USERWITHAUTH;
+    /* noDA: empty auth, and unorderly resets must not lock the keys out (see tpm.c). */
+    t->objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA;
     if (origin_tpm)
         t->objectAttributes |= TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                                TPMA_OBJECT_SENSITIVEDATAORIGIN;

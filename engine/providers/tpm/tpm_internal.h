@@ -73,7 +73,8 @@ typedef struct tpm_slot {
 typedef struct tpm_ctx {
     pthread_mutex_t mu; /* one ESYS context, one caller at a time */
     char tcti[512];
-    char record_path[512];
+    char record_path[512]; /* PSH_TPM_RECORD; "" = not recording */
+    unsigned record_count; /* connections recorded so far */
     TPM2B_AUTH owner_auth;
     TSS2_TCTI_CONTEXT *tcti_ctx;
     void (*tcti_free)(TSS2_TCTI_CONTEXT *); /* how tcti_ctx is released */

@@ -90,6 +90,14 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/ext-rsa.pe
 check "import rsa-pair (TPM2_Import)" alice import-key ext-rsa --type rsa-pair --file "$T/ext-rsa.pem" --alg rsa-pkcs1-sha256 --usage sign-hash,verify-hash
 check "the TPM signs with the imported RSA key" alice sign ext-rsa --file "$T/msg" --out "$T/ext-rsa.sig"
 check "openssl verifies the imported RSA key's signature" openssl dgst -sha256 -verify <(openssl pkey -in "$T/ext-rsa.pem" -pubout 2>/dev/null) -signature "$T/ext-rsa.sig" "$T/msg"
+openssl pkey -in "$T/ext-rsa.pem" -pubout -out "$T/ext-rsa.pub.pem" 2>/dev/null
+openssl dgst -sha256 -sign "$T/ext-rsa.pem" -out "$T/ext-rsa-ossl.sig" "$T/msg"
+check "import rsa-public" alice import-key ext-rsa-pub --type rsa-public --file "$T/ext-rsa.pub.pem" --alg rsa-pkcs1-sha256 --usage verify-hash
+check "an openssl RSA signature verifies through the imported public key" alice verify ext-rsa-pub --file "$T/msg" --sig-file "$T/ext-rsa-ossl.sig"
+check_not "and not for another message" alice verify ext-rsa-pub --file "$T/msg2" --sig-file "$T/ext-rsa-ossl.sig"
+check "import rsa-public for OAEP" alice import-key ext-rsa-enc --type rsa-public --file "$T/ext-rsa.pub.pem" --alg rsa-oaep-sha256 --usage encrypt
+check "encrypt to the imported public key" alice encrypt ext-rsa-enc --file "$T/plain" --out "$T/c5"
+check_eq "openssl decrypts it with the private key" "$(openssl pkeyutl -decrypt -inkey "$T/ext-rsa.pem" -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256 -in "$T/c5" 2>/dev/null)" "secret payload"
 
 # ---- the core's policy, applied to TPM keys --------------------------------------------------------
 check "verify-only key" alice create-key verify-only --type ecc --curve p256 --alg ecdsa-sha256 --usage verify-hash

@@ -312,6 +312,13 @@ static void test_can_do(void *ctx)
     CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_GENERATE, &a), PSH_SUCCESS);
     a.bits = 521;
     CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_GENERATE, &a), PSH_ERR_PSA_NOT_SUPPORTED);
+    a.bits = 256;
+    a.alg = PSA_ALG_ECDSA(PSA_ALG_ANY_HASH); /* a policy may leave the hash open */
+    CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_GENERATE, &a), PSH_SUCCESS);
+    a.alg = PSA_ALG_ECDSA_ANY;
+    CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_GENERATE, &a), PSH_ERR_PSA_NOT_SUPPORTED);
+    a.alg = PSA_ALG_ECDSA(PSA_ALG_SHA_512);
+    CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_USE, &a), PSH_ERR_PSA_NOT_SUPPORTED);
     a = (psh_key_attrs){PSA_KEY_TYPE_RSA_KEY_PAIR, 3072, 0, PSA_ALG_RSA_OAEP(PSA_ALG_SHA_256)};
     CHECK_EQ_INT(ops->can_do(ctx, PSH_CHECK_GENERATE, &a), PSH_SUCCESS);
     a = (psh_key_attrs){PSA_KEY_TYPE_AES, 128, 0, PSA_ALG_GCM};

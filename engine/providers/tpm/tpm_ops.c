@@ -41,15 +41,24 @@ static TPMI_ALG_HASH tpm_hash_alg(psa_algorithm_t h)
 
 /* ---- CanDoCrypto ------------------------------------------------------------------------- */
 
+/* A signature hash the TPM does; a policy may also say "any hash" (requests name one). */
+static int sign_hash_ok(psa_algorithm_t alg)
+{
+    psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
+    return h == PSA_ALG_ANY_HASH || tpm_hash_alg(h) != TPM2_ALG_NULL;
+}
+
 static int alg_ok(psa_key_type_t type, psa_algorithm_t alg)
 {
     int ecc = PSA_KEY_TYPE_IS_ECC(type), rsa = PSA_KEY_TYPE_IS_RSA(type);
     if (alg == PSA_ALG_NONE)
         return 1;
-    if (ecc && PSA_ALG_IS_ECDSA(alg) && !PSA_ALG_IS_DETERMINISTIC_ECDSA(alg))
-        return tpm_hash_alg(PSA_ALG_SIGN_GET_HASH(alg)) != TPM2_ALG_NULL;
-    if (rsa && (PSA_ALG_IS_RSA_PKCS1V15_SIGN(alg) || PSA_ALG_IS_RSA_PSS(alg)))
-        return tpm_hash_alg(PSA_ALG_SIGN_GET_HASH(alg)) != TPM2_ALG_NULL;
+    if (ecc && PSA_ALG_IS_ECDSA(alg) && !PSA_ALG_IS_DETERMINISTIC_ECDSA(alg) &&
+        alg != PSA_ALG_ECDSA_ANY)
+        return sign_hash_ok(alg);
+    if (rsa && (PSA_ALG_IS_RSA_PKCS1V15_SIGN(alg) || PSA_ALG_IS_RSA_PSS(alg)) &&
+        alg != PSA_ALG_RSA_PKCS1V15_SIGN_RAW)
+        return sign_hash_ok(alg);
     if (rsa && alg == PSA_ALG_RSA_PKCS1V15_CRYPT)
         return 1;
     if (rsa && PSA_ALG_IS_RSA_OAEP(alg))
@@ -433,7 +442,8 @@ psh_status tpm_sign_hash(void *ctx, const psh_key_ref *key, psa_algorithm_t alg,
 {
     sign_args s = {alg, hash, hash_len, sig, sig_size, sig_len, key->attrs->bits};
     psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
-    if (!alg_ok(key->attrs->type, alg) || !PSA_ALG_IS_SIGN(alg))
+    if (!alg_ok(key->attrs->type, alg) || !PSA_ALG_IS_SIGN(alg) ||
+        tpm_hash_alg(h) == TPM2_ALG_NULL)
         return PSH_ERR_PSA_NOT_SUPPORTED;
     if (hash_len != PSA_HASH_LENGTH(h))
         return PSH_ERR_PSA_INVALID_ARGUMENT;

@@ -1,9 +1,11 @@
 /* TPM benchmark: ECDSA P-256 sign ops/s through psh-service (TPM provider, one client, one
  * connection per request) next to a direct ESAPI Esys_Sign loop against the same swtpm in the
  * same run, and their ratio (target: service under 1.1x the direct cost). swtpm serves one
- * connection at a time, so the two loops run one after the other. Prints; asserts nothing.
+ * connection at a time and psh-service keeps its connection, so the two loops alternate in
+ * short rounds (the service restarted for each) and the medians are compared: on a shared
+ * machine the load changes between rounds. Prints; asserts nothing.
  *
- * usage: bench_tpm [--service PATH] [--swtpm-script PATH] [--seconds N]
+ * usage: bench_tpm [--service PATH] [--swtpm-script PATH] [--seconds N] [--rounds N]
  * swtpm is started with scripts/swtpm (found from $PSH_SRC or next to the build tree). */
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +27,22 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define MAX_ROUNDS 32
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+    double s[MAX_ROUNDS];
+    memcpy(s, v, (size_t)n * sizeof *v);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static const char *dir_of(const char *path, char *buf, size_t n)
@@ -167,7 +185,8 @@ static double service_rate(psh_client *c, double seconds)
     double start;
     long n = 0;
     memset(hash, 0x42, sizeof hash);
-    if (psh_client_generate_key(c, "bench-p256", &a) != PSH_SUCCESS) {
+    psh_status st = psh_client_generate_key(c, "bench-p256", &a);
+    if (st != PSH_SUCCESS && st != PSH_ERR_PSA_ALREADY_EXISTS) {
         fprintf(stderr, "bench_tpm: generate through the service failed\n");
         return -1;
     }
@@ -188,7 +207,8 @@ int main(int argc, char **argv)
     char service[PATH_MAX + 64], script[PATH_MAX + 64], dir[] = "/tmp/psh-bench-tpm.XXXXXX", buf[PATH_MAX],
          cmd[4 * PATH_MAX], tcti[256] = "";
     const char *src = getenv("PSH_SRC");
-    double seconds = 3, direct, svc;
+    double seconds = 6, direct, svc, d_round[MAX_ROUNDS], s_round[MAX_ROUNDS];
+    int rounds = 6;
     psh_client c;
     pid_t pid;
     FILE *env;
@@ -206,7 +226,11 @@ int main(int argc, char **argv)
             snprintf(script, sizeof script, "%s", argv[++i]);
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            rounds = atoi(argv[++i]);
     }
+    if (rounds < 1 || rounds > MAX_ROUNDS)
+        rounds = 6;
     signal(SIGPIPE, SIG_IGN);
     setenv("TSS2_LOG", "all+none", 0);
     if (mkdtemp(dir) == NULL)
@@ -224,18 +248,25 @@ int main(int argc, char **argv)
     if (env != NULL)
         fclose(env);
 
-    direct = direct_rate(tcti, seconds);
-    pid = start_service(service, dir, tcti, &c);
-    svc = pid > 0 ? service_rate(&c, seconds) : -1;
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+    for (int r = 0; r < rounds; r++) {
+        d_round[r] = direct_rate(tcti, seconds / rounds);
+        pid = start_service(service, dir, tcti, &c);
+        s_round[r] = pid > 0 ? service_rate(&c, seconds / rounds) : -1;
+        if (pid > 0) {
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+        }
+        printf("  round %d: direct %7.1f ops/s, service %7.1f ops/s\n", r + 1, d_round[r],
+               s_round[r]);
     }
+    direct = median(d_round, rounds);
+    svc = median(s_round, rounds);
     snprintf(cmd, sizeof cmd, "'%s' stop '%s/tpm' >/dev/null; rm -rf '%s'", script, dir, dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_tpm: clean-up failed\n");
 
-    printf("ECDSA P-256 sign on swtpm (%s), %.0f s each, one client:\n", tcti, seconds);
+    printf("ECDSA P-256 sign on swtpm (%s), %.1f s per side in %d alternating rounds, one "
+           "client, medians:\n", tcti, seconds, rounds);
     printf("  direct ESAPI Esys_Sign loop : %8.1f ops/s\n", direct);
     printf("  through psh-service (TPM)   : %8.1f ops/s\n", svc);
     if (direct > 0 && svc > 0)

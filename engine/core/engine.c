@@ -64,8 +64,10 @@ static void reconcile(psh_engine *e)
         for (size_t k = 0; k < n; k++) {
             psh_key_ref ref = {&list[k]->attrs, list[k]->key_id, list[k]->key_id_len};
             if (slot->ops->key_exists(slot->ctx, &ref) == PSH_ERR_PSA_DOES_NOT_EXIST)
-                LOG_WARN("provider \"%s\": key of application \"%s\" has no provider object",
-                         slot->cfg->name, list[k]->app);
+                /* ERROR: the default log level shows errors only, and this is a lost key. */
+                LOG_ERROR("provider \"%s\": key \"%.64s\" of application \"%.64s\" has no "
+                          "provider object (mapping kept; operations on it will fail)",
+                          slot->cfg->name, list[k]->key_name, list[k]->app);
         }
         psh_kim_list_free(list, n);
     }

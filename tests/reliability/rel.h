@@ -22,6 +22,7 @@ typedef struct rel_opts {
     unsigned provider;     /* provider id for keyed operations */
     unsigned other_uid;    /* iso: the second uid */
     unsigned seed;
+    int tolerate;          /* load: clear error statuses are expected (backend faults) */
 } rel_opts;
 
 int rel_client(psh_client *c, const rel_opts *o, const char *app);

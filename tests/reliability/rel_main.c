@@ -23,7 +23,8 @@ static void usage(void)
             "  names   hostile key names (separators, NUL, 64 KiB, SQL, bad UTF-8)\n"
             "  audit   --expect FILE   (\"app key\" lines, sorted) ListKeys per application is\n"
             "          exactly FILE's keys, and each one signs and verifies\n"
-            "options: --auth direct|unix (direct) --app NAME (rel) --provider ID (1) --seed N\n");
+            "options: --auth direct|unix (direct) --app NAME (rel) --provider ID (1) --seed N\n"
+            "         --tolerate (load: clear error statuses are expected, ConnectionError is not)\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--tolerate") == 0) {
+            o.tolerate = 1;
+            continue;
+        }
         if (v == NULL) {
             usage();
             return 2;

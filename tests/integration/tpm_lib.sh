@@ -14,6 +14,9 @@ tpm_cleanup() {
   rm -rf "$T"
 }
 trap tpm_cleanup EXIT
+# swtpm runs as a daemon outside this shell's process group: a test stopped by a signal (ctest's
+# timeout, ^C) must still stop it, so turn those signals into an exit that runs the trap above.
+trap 'exit 143' TERM INT HUP
 
 # tpm_write_config [tcti] [owner_hierarchy_auth] [extra provider lines]
 tpm_write_config() {

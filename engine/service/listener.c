@@ -47,7 +47,7 @@
 #define FIRST_BUFFER 64        /* initial buffer; grows by doubling up to the frame size */
 #define MIN_BUFFERED (64u * 1024u)
 #define EVENTS_MAX 64
-#define EVICT_AFTER_MS 100   /* see evict_idle */
+#define EVICT_AFTER_MS 10    /* see evict_idle */
 
 typedef struct conn {
     int fd;

@@ -8,7 +8,7 @@
  *     at once is finished by the event loop, so a client that never reads holds no worker;
  *   - at most max_connections are open (reading, queued, being served or written); above that
  *     a new connection replaces the oldest one still reading if it has been reading for
- *     100 ms (idle or trickling), else it is accepted and closed at once; out of descriptors
+ *     10 ms (idle or trickling), else it is accepted and closed at once; out of descriptors
  *     (EMFILE) the same eviction applies, else accepting pauses 100 ms;
  *   - request bytes buffered across all connections stay under max_buffered_bytes; a request
  *     that would cross it gets PsaErrorInsufficientMemory (1141) and is closed;

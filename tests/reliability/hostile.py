@@ -293,8 +293,20 @@ CASES = {"slowloris": case_slowloris, "idle": case_idle, "flood": case_flood,
          "fdexhaust": case_fdexhaust}
 
 
+def pick_provider(path):
+    """The worker probe's GenerateRandom goes to the first crypto provider that answers."""
+    global RANDOM32, RANDOM_BIG
+    for pid in (1, 2, 3):
+        if transact(path, frame(13, b"\x08" + varint(32), provider=pid), 10) == 0:
+            RANDOM32 = frame(13, b"\x08" + varint(32), provider=pid)
+            RANDOM_BIG = frame(13, b"\x08" + varint(1000000), provider=pid)
+            return pid
+    return 1
+
+
 def main():
     path, t = sys.argv[1], int(sys.argv[2]) / 1000.0
+    pick_provider(path)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(4096, hard) if hard != resource.RLIM_INFINITY else 4096
     if soft < want:

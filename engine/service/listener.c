@@ -20,6 +20,7 @@
  * which bound memory (see listener.h). */
 #define PSH_LOGMODULE service
 #include "service/listener.h"
+#include "service/listener_sock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -31,9 +32,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,9 +75,7 @@ struct psh_listener {
     psh_engine *engine; /* borrowed */
     int listen_fd;
     int epoll_fd;
-    int bound;          /* the socket file at path is ours (dev/ino recorded) */
-    dev_t sock_dev;
-    ino_t sock_ino;
+    psh_sock_file sock; /* the socket file at path, if it is ours */
     int wake_fd;        /* eventfd: the workers' handoffs are waiting */
     char listen_tag, stop_tag, wake_tag; /* addresses used as epoll tags */
     /* Event-loop only. */
@@ -105,139 +102,6 @@ static uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---- socket file -------------------------------------------------------------------------- */
-
-static int fill_addr(const char *path, struct sockaddr_un *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sun_family = AF_UNIX;
-    if (strlen(path) == 0 || strlen(path) >= sizeof sa->sun_path)
-        return -1;
-    memcpy(sa->sun_path, path, strlen(path));
-    return 0;
-}
-
-psh_status psh_listener_probe(const char *path, char *err, size_t err_size)
-{
-    psh_status status = PSH_ERR_CORRUPTION;
-    struct sockaddr_un sa;
-    struct stat st;
-    int fd = -1;
-    char local_err[8];
-
-    if (err == NULL || err_size == 0) {
-        err = local_err;
-        err_size = sizeof local_err;
-    }
-    if (fill_addr(path, &sa) != 0) {
-        snprintf(err, err_size, "socket path '%s' is empty or longer than %zu bytes", path,
-                 sizeof sa.sun_path - 1);
-        status = PSH_ERR_PSA_INVALID_ARGUMENT;
-        goto exit;
-    }
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT) {
-            status = PSH_SUCCESS;
-            goto exit;
-        }
-        snprintf(err, err_size, "cannot inspect socket path %s: %s", path, strerror(errno));
-        status = PSH_ERR_PSA_GENERIC;
-        goto exit;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        snprintf(err, err_size, "%s exists and is not a socket; not removing it", path);
-        status = PSH_ERR_PSA_INVALID_ARGUMENT;
-        goto exit;
-    }
-    /* Non-blocking so a live service with a full backlog (EAGAIN) cannot stall us. */
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, err_size, "socket: %s", strerror(errno));
-        status = PSH_ERR_PSA_GENERIC;
-        goto exit;
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN ||
-        errno == EINPROGRESS) {
-        snprintf(err, err_size, "socket in use: another service is listening on %s", path);
-        status = PSH_ERR_PSA_ALREADY_EXISTS;
-        goto exit;
-    }
-    if (errno != ECONNREFUSED) {
-        snprintf(err, err_size, "cannot check socket %s: %s", path, strerror(errno));
-        status = PSH_ERR_PSA_GENERIC;
-        goto exit;
-    }
-    status = PSH_SUCCESS; /* stale: nobody listens there; create removes it */
-exit:
-    if (fd >= 0)
-        close(fd);
-    return status;
-}
-
-/* Removes the socket file only if it is still the one we bound (a newer service may own
- * the path by now). */
-static void unlink_own_socket(psh_listener *l)
-{
-    struct stat st;
-    if (!l->bound)
-        return;
-    l->bound = 0;
-    if (lstat(l->path, &st) == 0 && st.st_dev == l->sock_dev && st.st_ino == l->sock_ino)
-        unlink(l->path);
-}
-
-static psh_status bind_socket(psh_listener *l, char *err, size_t err_size)
-{
-    struct sockaddr_un sa;
-    struct stat st;
-    psh_status status = psh_listener_probe(l->path, err, err_size);
-    if (status != PSH_SUCCESS)
-        return status;
-    fill_addr(l->path, &sa);
-    if (unlink(l->path) != 0 && errno != ENOENT) {
-        snprintf(err, err_size, "cannot remove stale socket %s: %s", l->path, strerror(errno));
-        return PSH_ERR_PSA_GENERIC;
-    }
-    l->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (l->listen_fd < 0 || bind(l->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        snprintf(err, err_size, "cannot bind %s: %s", l->path, strerror(errno));
-        return errno == EADDRINUSE ? PSH_ERR_PSA_ALREADY_EXISTS : PSH_ERR_PSA_GENERIC;
-    }
-    if (lstat(l->path, &st) == 0) {
-        l->bound = 1;
-        l->sock_dev = st.st_dev;
-        l->sock_ino = st.st_ino;
-    }
-    /* 0666 as the reference: who may talk is decided by the directory's mode and by the
-     * authenticator, not by the socket file (spec 1.1). */
-    if (chmod(l->path, 0666) != 0 || listen(l->listen_fd, SOMAXCONN) != 0) {
-        snprintf(err, err_size, "cannot listen on %s: %s", l->path, strerror(errno));
-        return PSH_ERR_PSA_GENERIC;
-    }
-    return PSH_SUCCESS;
-}
-
-/* max_connections sockets plus a few for epoll, the database and the provider libraries. */
-static void fit_fd_limit(psh_listener *l)
-{
-    struct rlimit rl;
-    rlim_t want = (rlim_t)l->cfg.max_connections + 64;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rlim_t old = rl.rlim_cur;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        rl.rlim_cur = old;
-    if (rl.rlim_cur < want) {
-        /* Keep 64 descriptors (or half of a small limit) for everything else. */
-        rlim_t keep = rl.rlim_cur > 128 ? 64 : rl.rlim_cur / 2;
-        unsigned fit = rl.rlim_cur > keep + 1 ? (unsigned)(rl.rlim_cur - keep) : 1;
-        LOG_WARN("file descriptor limit %llu: max_connections lowered from %u to %u",
-                 (unsigned long long)rl.rlim_cur, l->cfg.max_connections, fit);
-        l->cfg.max_connections = fit;
-    }
 }
 
 psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engine,
@@ -283,7 +147,7 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
         goto exit;
     }
     snprintf(l->path, sizeof l->path, "%s", cfg->socket_path);
-    fit_fd_limit(l);
+    l->cfg.max_connections = psh_sock_fit_fd_limit(l->cfg.max_connections);
     l->qcap = l->cfg.max_connections;
     l->queue = psh_alloc_array(l->qcap, sizeof *l->queue);
     l->workers = psh_alloc_array(l->cfg.thread_pool_size, sizeof *l->workers);
@@ -299,7 +163,7 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
         status = PSH_ERR_PSA_GENERIC;
         goto exit;
     }
-    status = bind_socket(l, err, err_size);
+    status = psh_sock_bind(l->path, &l->listen_fd, &l->sock, err, err_size);
     if (status != PSH_SUCCESS)
         goto exit;
     *out = l;
@@ -801,7 +665,7 @@ static void stop_accepting(psh_listener *l, int stop_fd)
         close(l->listen_fd);
         l->listen_fd = -1;
     }
-    unlink_own_socket(l);
+    psh_sock_unlink_own(l->path, &l->sock);
 }
 
 static int next_timeout(psh_listener *l, uint64_t now)
@@ -944,7 +808,7 @@ void psh_listener_destroy(psh_listener *l)
     }
     if (l->listen_fd >= 0)
         close(l->listen_fd);
-    unlink_own_socket(l);
+    psh_sock_unlink_own(l->path, &l->sock);
     if (l->epoll_fd >= 0)
         close(l->epoll_fd);
     if (l->wake_fd >= 0)

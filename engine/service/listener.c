@@ -4,7 +4,9 @@
  *   READING  event-loop owned; in the deadline list (accept order == deadline order, since
  *            every connection gets the same timeout from accept). Bytes are read in stages so
  *            the loop never reads past the frame: 6 bytes (magic + hdr_size), then the rest of
- *            the header, then exactly body + auth. After each read psh_engine_frame_size says
+ *            the header, then exactly body + auth, stage after stage while the socket has
+ *            bytes, starting right at accept: a request the client sent before the loop
+ *            accepted it never enters epoll. After each read psh_engine_frame_size says
  *            whether the frame already failed (reply with the default error header, close) or
  *            how long it is. Deadline or EOF first: ConnectionError reply, close.
  *   QUEUED   the frame is complete; the fd left epoll and the list; a worker owns it now.
@@ -51,6 +53,7 @@
 typedef struct conn {
     int fd;
     int writing;           /* in the WRITING state (epoll tag dispatch) */
+    int in_epoll;          /* registered with the epoll set */
     psh_peer peer;
     uint8_t *buf;          /* owned; cap bytes, counted in psh_listener.buffered */
     size_t cap;
@@ -90,6 +93,7 @@ struct psh_listener {
     pthread_cond_t cv;
     conn **queue;       /* ring of qcap == max_connections entries: never overflows */
     size_t qcap, qhead, qcount;
+    unsigned sleepers;   /* under mu: workers in pthread_cond_wait */
     clist handoff;      /* under mu: replies for the loop to finish */
     int loop_closed;    /* under mu: no loop to hand off to any more */
     int stopping;
@@ -226,7 +230,9 @@ static void list_push(clist *li, conn *c)
 
 static void conn_detach(psh_listener *l, conn *c)
 {
-    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->in_epoll)
+        epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->in_epoll = 0;
     list_remove(c->writing ? &l->writing : &l->reading, c);
 }
 
@@ -261,7 +267,8 @@ static void enqueue(psh_listener *l, conn *c)
     /* qcount < qcap: every queued item is an open connection and qcap == max_connections. */
     l->queue[(l->qhead + l->qcount) % l->qcap] = c;
     l->qcount++;
-    pthread_cond_signal(&l->cv);
+    if (l->sleepers > 0) /* no futex call when every worker is busy anyway */
+        pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -310,15 +317,16 @@ static void serve_inline(psh_listener *l, conn *c)
     serve(l, c, 1); /* never blocks: a reply the client does not read goes to WRITING */
 }
 
-/* After new bytes: decide the next read target, or fail, or hand the frame to a worker. */
-static void advance(psh_listener *l, conn *c)
+/* After new bytes: decide the next read target, or fail, or hand the frame to a worker.
+ * Returns 1 while c is still reading, 0 when c left the loop (failed, served or queued). */
+static int advance(psh_listener *l, conn *c)
 {
     if (c->need == 0) {
         size_t need = 0;
         psh_status st = psh_engine_frame_size(l->engine, c->buf, c->len, &need);
         if (st != PSH_SUCCESS) {
             conn_fail(l, c, st);
-            return;
+            return 0;
         }
         if (need == 0) {
             /* Not decidable yet: first the 6-byte prefix, then all hdr_size header bytes. */
@@ -326,18 +334,20 @@ static void advance(psh_listener *l, conn *c)
                 c->target = PREFIX_SIZE;
             } else {
                 c->target = PREFIX_SIZE + ((size_t)c->buf[4] | (size_t)c->buf[5] << 8);
-                if (c->len >= c->target) /* a whole header and still undecided */
+                if (c->len >= c->target) { /* a whole header and still undecided */
                     conn_fail(l, c, PSH_ERR_INVALID_HEADER);
+                    return 0;
+                }
             }
-            return;
+            return 1;
         }
         if (need < c->len || need < PSH_WIRE_HEADER_SIZE) {
             conn_fail(l, c, PSH_ERR_INVALID_HEADER);
-            return;
+            return 0;
         }
         if (need > l->cfg.max_buffered_bytes) {
             conn_fail(l, c, PSH_ERR_BODY_SIZE_EXCEEDS_LIMIT);
-            return;
+            return 0;
         }
         c->need = need;
         c->target = need;
@@ -347,33 +357,44 @@ static void advance(psh_listener *l, conn *c)
             serve_inline(l, c);
         else
             enqueue(l, c);
+        return 0;
     }
+    return 1;
 }
 
-static void conn_readable(psh_listener *l, conn *c)
+/* Reads stage after stage while the socket has bytes, so a request that has fully arrived
+ * costs no further epoll round trips. Never reads past the frame, so it is bounded by the
+ * frame size. Returns 1 when c is still reading and waits for more bytes (EAGAIN), 0 when
+ * c left the loop. */
+static int conn_readable(psh_listener *l, conn *c)
 {
-    if (c->cap < c->target && c->len == c->cap && grow_buffer(l, c) != 0) {
-        LOG_WARN("request buffer budget (%zu bytes) exhausted; refusing a request",
-                 l->cfg.max_buffered_bytes);
-        conn_fail(l, c, PSH_ERR_PSA_INSUFFICIENT_MEMORY);
-        return;
+    for (;;) {
+        if (c->cap < c->target && c->len == c->cap && grow_buffer(l, c) != 0) {
+            LOG_WARN("request buffer budget (%zu bytes) exhausted; refusing a request",
+                     l->cfg.max_buffered_bytes);
+            conn_fail(l, c, PSH_ERR_PSA_INSUFFICIENT_MEMORY);
+            return 0;
+        }
+        size_t room = (c->cap < c->target ? c->cap : c->target) - c->len;
+        ssize_t n = recv(c->fd, c->buf + c->len, room, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 1;
+            LOG_DEBUG("fd %d: recv: %s", c->fd, strerror(errno));
+            conn_detach(l, c);
+            conn_free(l, c);
+            return 0;
+        }
+        if (n == 0) { /* the client stopped sending before the frame was complete */
+            conn_fail(l, c, short_status(l, c));
+            return 0;
+        }
+        c->len += (size_t)n;
+        if (!advance(l, c))
+            return 0;
     }
-    size_t room = (c->cap < c->target ? c->cap : c->target) - c->len;
-    ssize_t n = recv(c->fd, c->buf + c->len, room, 0);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return;
-        LOG_DEBUG("fd %d: recv: %s", c->fd, strerror(errno));
-        conn_detach(l, c);
-        conn_free(l, c);
-        return;
-    }
-    if (n == 0) { /* the client stopped sending before the frame was complete */
-        conn_fail(l, c, short_status(l, c));
-        return;
-    }
-    c->len += (size_t)n;
-    advance(l, c);
 }
 
 static void set_accept(psh_listener *l, int on)
@@ -444,14 +465,19 @@ static void accept_some(psh_listener *l)
             c->peer.gid = cred.gid;
             c->peer.pid = cred.pid;
         }
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            close(fd);
-            psh_free(c);
-            continue;
-        }
         atomic_fetch_add(&l->open_conns, 1);
         list_push(&l->reading, c);
+        /* A local client usually sends its request before the loop gets to accept it: read
+         * now, and a request that is complete already never enters the epoll set. */
+        if (!conn_readable(l, c))
+            continue;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            conn_detach(l, c);
+            conn_free(l, c);
+            continue;
+        }
+        c->in_epoll = 1;
     }
 }
 
@@ -515,6 +541,7 @@ static void start_writing(psh_listener *l, conn *c)
         conn_free(l, c);
         return;
     }
+    c->in_epoll = 1;
     list_push(&l->writing, c);
 }
 
@@ -613,8 +640,11 @@ static void *worker_main(void *arg)
     psh_listener *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);
-        while (l->qcount == 0 && !l->stopping)
+        while (l->qcount == 0 && !l->stopping) {
+            l->sleepers++;
             pthread_cond_wait(&l->cv, &l->mu);
+            l->sleepers--;
+        }
         if (l->qcount == 0) { /* stopping and drained */
             pthread_mutex_unlock(&l->mu);
             return NULL;
@@ -783,7 +813,7 @@ psh_status psh_listener_run(psh_listener *l, int stop_fd)
             } else if (((conn *)tag)->writing) {
                 conn_writable(l, tag);
             } else {
-                conn_readable(l, tag);
+                (void)conn_readable(l, tag);
             }
         }
     }
@@ -806,6 +836,7 @@ void psh_listener_destroy(psh_listener *l)
         l->qhead = (l->qhead + 1) % l->qcap;
         l->qcount--;
     }
+
     if (l->listen_fd >= 0)
         close(l->listen_fd);
     psh_sock_unlink_own(l->path, &l->sock);

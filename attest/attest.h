@@ -151,6 +151,12 @@ psh_status psh_attest_kid_from_tpmt_public(const uint8_t *pub, size_t len, uint8
 psh_status psh_attest_tpm_name(const uint8_t *pub, size_t len, uint8_t name[66],
                                size_t *name_len);
 
+/* For providers: an uncompressed SECP_R1 point (04 || X || Y, PSA export format) of a
+ * 256/384/521-bit key as an Mbed TLS public key (pk initialised by the caller; free with
+ * mbedtls_pk_free). SUCCESS, PsaErrorNotSupported (size), PsaErrorInvalidArgument (point). */
+psh_status psh_attest_pk_from_point(size_t bits, const uint8_t *pt, size_t len,
+                                    mbedtls_pk_context *pk);
+
 /* A signer held elsewhere (a PKCS#11 token, the TPM): signs `hash` (SHA-256/384/512 for
  * P-256/384/521) with ECDSA and writes r || s, each big-endian and left-padded to the curve
  * size, sig_len = 2 * curve size bytes (what PKCS#11 CKM_ECDSA returns). 0 or -1. */

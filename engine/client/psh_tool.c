@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  sign-message NAME [--alg A] [--data HEX | --file FILE] [--der] [--out FILE]\n"
     "  verify-message NAME [--alg A] [--data HEX | --file FILE] (--signature HEX | --sig-file F)\n"
     "               [--der]\n"
+    "  prepare-attestation NAME | activate-credential NAME (--cred-file F | --blob H --secret H)\n"
+    "  attestation-key NAME [--out PEM] | attest NAME --nonce HEX [--out FILE]   (psh_tool_attest.c)\n"
     "  can-do-crypto --type TYPE [--check use|generate|import|derive] [--bits N | --curve C]\n"
     "               [--alg ALG] [--usage FLAGS]\n"
     "ALG: ecdsa-sha256, det-ecdsa-sha384, rsa-pkcs1-sha256, rsa-pss-sha256, rsa-oaep-sha256,\n"
@@ -321,6 +323,7 @@ static const struct {
     {"raw-key-agreement", cmd_raw_key_agreement},
     {"sign-message", cmd_sign_message},
     {"verify-message", cmd_verify_message},
+    {"prepare-attestation", cmd_prepare_attestation}, {"activate-credential", cmd_activate_credential}, {"attestation-key", cmd_attestation_key}, {"attest", cmd_attest},
 };
 
 /* Consumes one global option (and its value) at argv[*i]; returns 1 if it was one, 0 if not.

@@ -140,4 +140,10 @@ int cmd_raw_key_agreement(tool_ctx *ctx);
 int cmd_sign_message(tool_ctx *ctx);
 int cmd_verify_message(tool_ctx *ctx);
 
+/* Commands (psh_tool_attest.c). */
+int cmd_prepare_attestation(tool_ctx *ctx);
+int cmd_activate_credential(tool_ctx *ctx);
+int cmd_attestation_key(tool_ctx *ctx);
+int cmd_attest(tool_ctx *ctx);
+
 #endif

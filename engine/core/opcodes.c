@@ -36,6 +36,10 @@
 #include "psa_verify_hash.pb-c.h"
 #include "psa_verify_message.pb-c.h"
 
+/* ops_attest.c */
+psh_status psh_op_attest_key(psh_request *req, const ProtobufCMessage *op);
+psh_status psh_op_prepare_key_attestation(psh_request *req, const ProtobufCMessage *op);
+
 #define CORE PSH_OP_CORE
 #define ADMIN PSH_OP_ADMIN
 #define AUTH PSH_OP_NEEDS_AUTH
@@ -72,8 +76,8 @@ static const psh_opcode_row opcode_table[] = {
     {26, "ListKeys", CORE | AUTH, &list_keys__operation__descriptor, psh_op_list_keys},
     {27, "ListClients", CORE | ADMIN | AUTH, &list_clients__operation__descriptor, psh_op_list_clients},
     {28, "DeleteClient", CORE | ADMIN | AUTH, &delete_client__operation__descriptor, psh_op_delete_client},
-    {30, "AttestKey", AUTH, &attest_key__operation__descriptor, NULL},
-    {31, "PrepareKeyAttestation", AUTH, &prepare_key_attestation__operation__descriptor, NULL},
+    {30, "AttestKey", AUTH, &attest_key__operation__descriptor, psh_op_attest_key},
+    {31, "PrepareKeyAttestation", AUTH, &prepare_key_attestation__operation__descriptor, psh_op_prepare_key_attestation},
     {32, "CanDoCrypto", AUTH, &can_do_crypto__operation__descriptor, psh_op_can_do_crypto},
 };
 

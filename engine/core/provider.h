@@ -12,7 +12,26 @@
 #include "psh/config.h"
 #include "psh/status.h"
 
-#define PSH_PROVIDER_ABI_VERSION 1
+#define PSH_PROVIDER_ABI_VERSION 2 /* 2: key attestation hooks */
+
+/* PrepareKeyAttestation's ActivateCredential output (spec attestation.md sec 5). */
+typedef struct psh_attest_prepare_out {
+    uint8_t name[68]; /* TPM2B_NAME contents: nameAlg || digest */
+    size_t name_len;
+    uint8_t pub[640]; /* marshalled TPMT_PUBLIC of the attested key */
+    size_t pub_len;
+    uint8_t ak_pub[600]; /* attesting key public key, PSA export format */
+    size_t ak_pub_len;
+} psh_attest_prepare_out;
+
+/* Evidence mechanism (oneof member 1001, docs/evidence.md): the key a verifier must trust. */
+typedef struct psh_attest_anchor_out {
+    uint8_t spki[600]; /* SubjectPublicKeyInfo DER */
+    size_t spki_len;
+    uint8_t kid[64];
+    size_t kid_len;
+    const char *media_type; /* static string */
+} psh_attest_anchor_out;
 
 enum psh_can_do_check { PSH_CHECK_USE = 1, PSH_CHECK_GENERATE = 2, PSH_CHECK_IMPORT = 3, PSH_CHECK_DERIVE = 4 };
 
@@ -103,6 +122,25 @@ typedef struct psh_provider_ops {
 
     /* CanDoCrypto's provider-specific part (spec 6.4): SUCCESS or PsaErrorNotSupported. */
     psh_status (*can_do)(void *ctx, enum psh_can_do_check check, const psh_key_attrs *attrs);
+
+    /* ---- ABI 2: key attestation (opcodes 30/31). The core checks the key is the caller's
+     * and asymmetric; NULL = PsaErrorNotSupported. ---- */
+    /* ActivateCredential (upstream): the attested key's TPM name and public area and the
+     * default attesting key's (EK) public key. */
+    psh_status (*attest_prepare_credential)(void *ctx, const psh_key_ref *key,
+                                            psh_attest_prepare_out *out);
+    /* TPM2_ActivateCredential: blob = TPM2B_ID_OBJECT contents, secret = TPM2B_ENCRYPTED_SECRET
+     * contents; out = the recovered credential. */
+    psh_status (*attest_activate_credential)(void *ctx, const psh_key_ref *key,
+                                             const uint8_t *blob, size_t blob_len,
+                                             const uint8_t *secret, size_t secret_len,
+                                             uint8_t *out, size_t out_size, size_t *out_len);
+    /* Evidence (ours, 1001): the attesting key to trust, and evidence for key over nonce
+     * (8..64 bytes, checked by the core). *ev callee-allocated (psh_free). */
+    psh_status (*attest_anchor)(void *ctx, psh_attest_anchor_out *out);
+    psh_status (*attest_evidence)(void *ctx, const psh_key_ref *key, const uint8_t *nonce,
+                                  size_t nonce_len, uint8_t **ev, size_t *ev_len,
+                                  const char **media_type);
 } psh_provider_ops;
 
 /* The compiled-in provider for a wire id, or NULL. */

@@ -187,4 +187,10 @@ CK_MECHANISM_TYPE p11_hash_mech(psa_algorithm_t hash);
  * SECP_R1 256/384/521). */
 int p11_type_supported(psa_key_type_t type, size_t bits);
 
+/* ---- key attestation (p11_attest.c): KAT evidence with a token-held KAK and PAK ---------- */
+psh_status p11_attest_anchor(void *ctx, psh_attest_anchor_out *out);
+psh_status p11_attest_evidence(void *ctx, const psh_key_ref *key, const uint8_t *nonce,
+                               size_t nonce_len, uint8_t **ev, size_t *ev_len,
+                               const char **media_type);
+
 #endif

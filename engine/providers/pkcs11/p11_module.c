@@ -472,7 +472,7 @@ exit:
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-static const uint32_t p11_opcodes[] = {2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 15, 16, 32};
+static const uint32_t p11_opcodes[] = {2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 15, 16, 30, 31, 32};
 
 const psh_provider_ops psh_pkcs11_provider_ops = {
     .abi_version = PSH_PROVIDER_ABI_VERSION,
@@ -502,4 +502,6 @@ const psh_provider_ops psh_pkcs11_provider_ops = {
     .hash_compute = p11_hash_compute,
     .hash_compare = p11_hash_compare,
     .can_do = p11_can_do,
+    .attest_anchor = p11_attest_anchor,
+    .attest_evidence = p11_attest_evidence,
 };

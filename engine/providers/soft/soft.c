@@ -165,8 +165,9 @@ static psh_status soft_init(const psh_provider_config *cfg, const psh_engine_con
     soft_ctx *c = NULL;
 
     (void)cfg;
-    (void)engine_cfg;
     *ctx = NULL;
+    /* Attestation keys live next to the KIM. */
+    soft_attest_set_kim_path(engine_cfg != NULL ? engine_cfg->kim_path : NULL);
     c = psh_calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(err, err_size, "soft provider: out of memory");
@@ -315,8 +316,8 @@ static psh_status soft_import_key(void *vctx, psh_key_attrs *attrs, const uint8_
 
 /* ---- the table --------------------------------------------------------------------------- */
 
-static const uint32_t soft_opcodes[] = {2,  3,  4,  5,  6,  7,  10, 11, 12, 13, 15,
-                                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 32};
+static const uint32_t soft_opcodes[] = {2,  3,  4,  5,  6,  7,  10, 11, 12, 13, 15, 16,
+                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 30, 31, 32};
 
 const psh_provider_ops psh_soft_provider_ops = {
     .abi_version = PSH_PROVIDER_ABI_VERSION,
@@ -356,4 +357,6 @@ const psh_provider_ops psh_soft_provider_ops = {
     .hash_compute = soft_hash_compute,
     .hash_compare = soft_hash_compare,
     .can_do = soft_can_do,
+    .attest_anchor = soft_attest_anchor,
+    .attest_evidence = soft_attest_evidence,
 };

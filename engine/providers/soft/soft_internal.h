@@ -133,4 +133,11 @@ psh_status soft_hash_compute(void *ctx, psa_algorithm_t alg, const uint8_t *in, 
 psh_status soft_hash_compare(void *ctx, psa_algorithm_t alg, const uint8_t *in, size_t in_len,
                              const uint8_t *hash, size_t hash_len);
 
+/* ---- key attestation (soft_attest.c): KAT evidence with a provider-held KAK and PAK ---- */
+void soft_attest_set_kim_path(const char *kim_path);
+psh_status soft_attest_anchor(void *ctx, psh_attest_anchor_out *out);
+psh_status soft_attest_evidence(void *ctx, const psh_key_ref *key, const uint8_t *nonce,
+                                size_t nonce_len, uint8_t **ev, size_t *ev_len,
+                                const char **media_type);
+
 #endif

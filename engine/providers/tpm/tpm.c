@@ -592,7 +592,7 @@ static psh_status tpm_destroy_key(void *vctx, const psh_key_ref *key)
 
 /* ---- the table --------------------------------------------------------------------------- */
 
-static const uint32_t tpm_opcodes[] = {2, 3, 4, 5, 6, 7, 10, 11, 13, 15, 16, 24, 25, 32};
+static const uint32_t tpm_opcodes[] = {2, 3, 4, 5, 6, 7, 10, 11, 13, 15, 16, 24, 25, 30, 31, 32};
 
 const psh_provider_ops psh_tpm_provider_ops = {
     .abi_version = PSH_PROVIDER_ABI_VERSION,
@@ -624,4 +624,8 @@ const psh_provider_ops psh_tpm_provider_ops = {
     .hash_compute = tpm_hash_compute,
     .hash_compare = tpm_hash_compare,
     .can_do = tpm_can_do,
+    .attest_prepare_credential = tpm_attest_prepare_credential,
+    .attest_activate_credential = tpm_attest_activate_credential,
+    .attest_anchor = tpm_attest_anchor,
+    .attest_evidence = tpm_attest_evidence,
 };

@@ -144,6 +144,24 @@ psh_status tpm_hash_compare(void *ctx, psa_algorithm_t alg, const uint8_t *in, s
                             const uint8_t *hash, size_t hash_len);
 psh_status tpm_can_do(void *ctx, enum psh_can_do_check check, const psh_key_attrs *attrs);
 
+/* With ctx->mu held: 1 when the TPM answers a trivial command with TPM_RC_FAILURE. libtpms
+ * (OpenSSL backend) answers an RSA decryption whose padding check fails (garbage ciphertext,
+ * a junk ActivateCredential secret) with TPM_RC_FAILURE without entering failure mode: the
+ * caller's data was bad, which this tells apart from a TPM that really failed. */
+int tpm_in_failure_mode(tpm_ctx *ctx);
+
+/* ---- key attestation (tpm_attest.c) ------------------------------------------------------- */
+psh_status tpm_attest_prepare_credential(void *ctx, const psh_key_ref *key,
+                                         psh_attest_prepare_out *out);
+psh_status tpm_attest_activate_credential(void *ctx, const psh_key_ref *key,
+                                          const uint8_t *blob, size_t blob_len,
+                                          const uint8_t *secret, size_t secret_len, uint8_t *out,
+                                          size_t out_size, size_t *out_len);
+psh_status tpm_attest_anchor(void *ctx, psh_attest_anchor_out *out);
+psh_status tpm_attest_evidence(void *ctx, const psh_key_ref *key, const uint8_t *nonce,
+                               size_t nonce_len, uint8_t **ev, size_t *ev_len,
+                               const char **media_type);
+
 /* Test hook for fuzz_tpm_response: the next init uses factory instead of the tcti string. */
 void psh_tpm_set_tcti_factory(TSS2_RC (*factory)(void *arg, TSS2_TCTI_CONTEXT **out),
                               void *arg);

@@ -500,8 +500,11 @@ static TSS2_RC op_decrypt(tpm_ctx *ctx, ESYS_TR h, const tpm_blob *b, void *arg,
     rc = Esys_RSA_Decrypt(ctx->esys, h, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &ct,
                           &scheme, &label, &msg);
     *st = tpm_rc_to_status(rc, "TPM2_RSA_Decrypt");
-    /* A padding check failing inside the TPM is a value error there. */
-    if (*st == PSH_ERR_PSA_INVALID_ARGUMENT)
+    /* A padding check failing inside the TPM is a value or size error there (TPM_RC_VALUE,
+     * TPM_RC_SIZE, ...), or TPM_RC_FAILURE from libtpms while the TPM still works
+     * (tpm_in_failure_mode). */
+    if (*st == PSH_ERR_PSA_INVALID_ARGUMENT ||
+        (*st == PSH_ERR_PSA_HARDWARE_FAILURE && !tpm_in_failure_mode(ctx)))
         *st = PSH_ERR_PSA_INVALID_PADDING;
     if (rc == TSS2_RC_SUCCESS) {
         if (msg->size > d->out_size) {

@@ -76,6 +76,12 @@ typedef struct p11_ctx {
     pthread_mutex_t lock; /* guards the pool */
     pthread_cond_t freed;
     p11_session pool[P11_POOL_SIZE];
+    /* SoftHSM 2.6's file object store is not safe for C_FindObjectsInit (which re-indexes the
+     * token directory) while another session's C_GenerateKeyPair / C_CreateObject is writing
+     * a new object file: the creation then fails with CKR_GENERAL_ERROR and leaves an object
+     * file behind (tests/reliability/p11_store_race.c). Creations take this lock shared,
+     * searches and destructions exclusive; writers are preferred so searches cannot starve. */
+    pthread_rwlock_t store_lock;
     pthread_mutex_t cache_lock; /* guards the handle cache */
     uint64_t cache_tick, cache_gen;
     p11_cached cache[P11_CACHE_SIZE];

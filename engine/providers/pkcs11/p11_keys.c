@@ -28,11 +28,15 @@ CK_RV p11_find(p11_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const uin
     };
     CK_OBJECT_HANDLE found[2];
     CK_ULONG n = 0;
-    CK_RV rv = ctx->f->C_FindObjectsInit(s, t, 2);
-    if (rv != CKR_OK)
-        return rv;
-    rv = ctx->f->C_FindObjects(s, found, 2, &n);
-    ctx->f->C_FindObjectsFinal(s);
+    CK_RV rv;
+
+    pthread_rwlock_wrlock(&ctx->store_lock); /* never while an object is being created */
+    rv = ctx->f->C_FindObjectsInit(s, t, 2);
+    if (rv == CKR_OK) {
+        rv = ctx->f->C_FindObjects(s, found, 2, &n);
+        ctx->f->C_FindObjectsFinal(s);
+    }
+    pthread_rwlock_unlock(&ctx->store_lock);
     if (rv != CKR_OK)
         return rv;
     if (n == 0)
@@ -109,30 +113,38 @@ psh_status p11_key_exists(void *vctx, const psh_key_ref *key)
     return p11_to_psh_status(p11_run(vctx, exists_fn, &a));
 }
 
-static CK_RV destroy_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+/* Destroys every object with this CKA_ID; *destroyed counts them. */
+static CK_RV destroy_id(p11_ctx *ctx, CK_SESSION_HANDLE s, const uint8_t *id, size_t id_len,
+                        int *destroyed)
 {
-    id_arg *a = varg;
-    CK_ATTRIBUTE t[] = {{CKA_ID, (void *)a->rec->id, (CK_ULONG)a->rec->id_len}};
+    CK_ATTRIBUTE t[] = {{CKA_ID, (void *)id, (CK_ULONG)id_len}};
     CK_OBJECT_HANDLE found[4];
     CK_ULONG n = 0;
     CK_RV rv;
 
     /* Find all objects first, then destroy: destroying while a search is active is not
      * allowed by every module. */
+    pthread_rwlock_wrlock(&ctx->store_lock);
     rv = ctx->f->C_FindObjectsInit(s, t, 1);
-    if (rv != CKR_OK)
-        return rv;
-    rv = ctx->f->C_FindObjects(s, found, 4, &n);
-    ctx->f->C_FindObjectsFinal(s);
-    if (rv != CKR_OK)
-        return rv;
-    for (CK_ULONG i = 0; i < n; i++) {
-        rv = ctx->f->C_DestroyObject(s, found[i]);
-        if (rv != CKR_OK && rv != CKR_OBJECT_HANDLE_INVALID)
-            return rv;
-        a->destroyed++;
+    if (rv == CKR_OK) {
+        rv = ctx->f->C_FindObjects(s, found, 4, &n);
+        ctx->f->C_FindObjectsFinal(s);
     }
-    return CKR_OK;
+    for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++) {
+        rv = ctx->f->C_DestroyObject(s, found[i]);
+        if (rv == CKR_OBJECT_HANDLE_INVALID)
+            rv = CKR_OK;
+        if (rv == CKR_OK)
+            (*destroyed)++;
+    }
+    pthread_rwlock_unlock(&ctx->store_lock);
+    return rv;
+}
+
+static CK_RV destroy_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+{
+    id_arg *a = varg;
+    return destroy_id(ctx, s, a->rec->id, a->rec->id_len, &a->destroyed);
 }
 
 psh_status p11_destroy_key(void *vctx, const psh_key_ref *key)
@@ -165,6 +177,8 @@ typedef struct create_arg {
     const uint8_t *point;
     size_t point_len;
     uint8_t id[P11_ID_LEN];
+    int tried;        /* id names an earlier attempt, which may have left objects */
+    const char *call; /* the PKCS#11 call that failed, for the log */
 } create_arg;
 
 #define ADD(tmpl, n, t, p, l)                                                  \
@@ -203,10 +217,21 @@ static CK_RV create_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
     CK_MECHANISM mech = {rsa ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, NULL, 0};
     CK_RV rv;
 
-    /* A fresh CKA_ID from the token's RNG on every attempt (this function may be re-run). */
+    /* Re-run after a lost session: what the failed attempt may have made goes first. */
+    if (a->tried) {
+        int n = 0;
+        a->call = "C_DestroyObject (earlier attempt)";
+        if ((rv = destroy_id(ctx, s, a->id, sizeof a->id, &n)) != CKR_OK)
+            return rv;
+        if (n > 0)
+            LOG_WARN("removed %d object(s) left by an interrupted key creation", n);
+    }
+    /* A fresh CKA_ID from the token's RNG on every attempt. */
+    a->call = "C_GenerateRandom";
     rv = ctx->f->C_GenerateRandom(s, a->id, sizeof a->id);
     if (rv != CKR_OK)
         return rv;
+    a->tried = 1;
     snprintf(label, sizeof label, "psh-");
     for (size_t i = 0; i < 8; i++)
         snprintf(label + 4 + 2 * i, sizeof label - 4 - 2 * i, "%02x", a->id[i]);
@@ -240,7 +265,11 @@ static CK_RV create_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
         } else {
             ADD(pub, np, CKA_EC_PARAMS, params, params_len);
         }
-        return ctx->f->C_GenerateKeyPair(s, &mech, pub, np, priv, nv, &ho, &hv);
+        a->call = "C_GenerateKeyPair";
+        pthread_rwlock_rdlock(&ctx->store_lock);
+        rv = ctx->f->C_GenerateKeyPair(s, &mech, pub, np, priv, nv, &ho, &hv);
+        pthread_rwlock_unlock(&ctx->store_lock);
+        return rv;
     }
     /* Import: explicit objects. */
     ADD(pub, np, CKA_CLASS, &pub_cls, sizeof pub_cls);
@@ -255,7 +284,10 @@ static CK_RV create_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
         ADD(pub, np, CKA_EC_PARAMS, params, params_len);
         ADD(pub, np, CKA_EC_POINT, wrapped, wrapped_len);
     }
+    a->call = "C_CreateObject (public)";
+    pthread_rwlock_rdlock(&ctx->store_lock);
     rv = ctx->f->C_CreateObject(s, pub, np, &ho);
+    pthread_rwlock_unlock(&ctx->store_lock);
     if (rv != CKR_OK || !a->has_private)
         return rv;
     ADD(priv, nv, CKA_CLASS, &priv_cls, sizeof priv_cls);
@@ -270,10 +302,11 @@ static CK_RV create_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
         ADD(priv, nv, CKA_EC_PARAMS, params, params_len);
         ADD(priv, nv, CKA_VALUE, a->v[0], a->v_len[0]);
     }
+    a->call = "C_CreateObject (private)";
+    pthread_rwlock_rdlock(&ctx->store_lock);
     rv = ctx->f->C_CreateObject(s, priv, nv, &hv);
-    if (rv != CKR_OK)
-        ctx->f->C_DestroyObject(s, ho); /* no half key left behind */
-    return rv;
+    pthread_rwlock_unlock(&ctx->store_lock);
+    return rv; /* on failure the caller removes the public half (remove_attempt) */
 }
 
 static psh_status check_new(p11_ctx *ctx, const psh_key_attrs *attrs, int *exportable)
@@ -285,12 +318,55 @@ static psh_status check_new(p11_ctx *ctx, const psh_key_attrs *attrs, int *expor
     return PSH_SUCCESS;
 }
 
-static psh_status finish_create(create_arg *a, psh_status st, uint8_t **key_id,
+static CK_RV remove_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *varg)
+{
+    create_arg *a = varg;
+    int n = 0;
+    CK_RV rv = destroy_id(ctx, s, a->id, sizeof a->id, &n);
+    if (rv == CKR_OK && n > 0)
+        LOG_WARN("removed %d object(s) left by a failed key creation", n);
+    return rv;
+}
+
+/* A creation that failed (or whose record could not be built) must not leave objects no
+ * mapping will ever name: whatever carries its CKA_ID goes. */
+static void remove_attempt(p11_ctx *ctx, create_arg *a)
+{
+    CK_RV rv;
+    if (!a->tried)
+        return;
+    rv = p11_run(ctx, remove_fn, a);
+    if (rv != CKR_OK)
+        LOG_ERROR("token \"%s\": cannot remove the objects of a failed key creation: %s "
+                  "(0x%lx)", ctx->token_label, p11_rv_name(rv), (unsigned long)rv);
+}
+
+/* A creation's CK_RV as a status. The token's generic failures while writing a new object
+ * (CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED, CKR_DEVICE_ERROR: SoftHSM answers them when its
+ * object files cannot be written) are storage failures; the CK_RV is logged. */
+static psh_status create_status(p11_ctx *ctx, create_arg *a, CK_RV rv)
+{
+    psh_status st = p11_to_psh_status(rv);
+    if (rv == CKR_OK)
+        return st;
+    if (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED || rv == CKR_DEVICE_ERROR ||
+        rv == CKR_DEVICE_MEMORY)
+        st = PSH_ERR_PSA_STORAGE_FAILURE;
+    LOG_ERROR("token \"%s\": key creation failed: %s returned %s (0x%lx)", ctx->token_label,
+              a->call != NULL ? a->call : "C_OpenSession/C_Login", p11_rv_name(rv),
+              (unsigned long)rv);
+    return st;
+}
+
+static psh_status finish_create(p11_ctx *ctx, create_arg *a, CK_RV rv, uint8_t **key_id,
                                 size_t *key_id_len)
 {
+    psh_status st = create_status(ctx, a, rv);
+    if (st == PSH_SUCCESS)
+        st = p11_record_build(a->attrs->type, a->bits, a->id, sizeof a->id, key_id, key_id_len);
     if (st != PSH_SUCCESS)
-        return st;
-    return p11_record_build(a->attrs->type, a->bits, a->id, sizeof a->id, key_id, key_id_len);
+        remove_attempt(ctx, a);
+    return st;
 }
 
 psh_status p11_generate_key(void *vctx, const psh_key_attrs *attrs, uint8_t **key_id,
@@ -311,8 +387,7 @@ psh_status p11_generate_key(void *vctx, const psh_key_attrs *attrs, uint8_t **ke
     a.attrs = attrs;
     a.bits = attrs->bits;
     a.generate = 1;
-    st = p11_to_psh_status(p11_run(ctx, create_fn, &a));
-    return finish_create(&a, st, key_id, key_id_len);
+    return finish_create(ctx, &a, p11_run(ctx, create_fn, &a), key_id, key_id_len);
 }
 
 /* Validates import data with Mbed TLS (which also tells the size) and, for an EC key pair,
@@ -393,8 +468,7 @@ psh_status p11_import_key(void *vctx, psh_key_attrs *attrs, const uint8_t *data,
     }
     if (st != PSH_SUCCESS)
         goto exit;
-    st = p11_to_psh_status(p11_run(ctx, create_fn, &a));
-    st = finish_create(&a, st, key_id, key_id_len);
+    st = finish_create(ctx, &a, p11_run(ctx, create_fn, &a), key_id, key_id_len);
     if (st == PSH_SUCCESS)
         attrs->bits = bits;
 exit:

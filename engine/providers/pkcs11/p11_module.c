@@ -387,6 +387,7 @@ static void p11_fini(void *vctx)
                 ctx->f->C_CloseSession(ctx->pool[i].h);
     module_put(ctx->module);
     p11_cache_fini(ctx);
+    pthread_rwlock_destroy(&ctx->store_lock);
     pthread_cond_destroy(&ctx->freed);
     pthread_mutex_destroy(&ctx->lock);
     psh_free_secret(ctx, sizeof *ctx);
@@ -417,6 +418,13 @@ static psh_status p11_init(const psh_provider_config *cfg, const psh_engine_conf
     }
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->freed, NULL);
+    {
+        pthread_rwlockattr_t ra;
+        pthread_rwlockattr_init(&ra);
+        pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&ctx->store_lock, &ra);
+        pthread_rwlockattr_destroy(&ra);
+    }
     p11_cache_init(ctx);
     for (size_t i = 0; i < P11_POOL_SIZE; i++)
         ctx->pool[i].h = CK_INVALID_HANDLE;

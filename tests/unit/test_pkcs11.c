@@ -3,7 +3,7 @@
  * TLS), signatures checked by Mbed TLS, RSA v1.5 and OAEP (with a label) both ways, hash,
  * random, CanDoCrypto, the core's policy refusals on token keys, allow_export = false, session
  * recovery after every session of the process was closed under the provider, concurrent
- * signers on the session pool, and the object handle cache when objects are deleted and
+ * signers on the session pool, concurrent creators (generate, sign, destroy), and the object handle cache when objects are deleted and
  * re-created behind the provider's back. argv[1] = tests/data (the fixture is ../../scripts). */
 #include <dlfcn.h>
 #include <limits.h>
@@ -316,6 +316,43 @@ static void *sign_loop(void *arg)
     return NULL;
 }
 
+/* One creator: generate, sign (a handle cache miss: a token search), destroy, again; on
+ * SoftHSM 2.6 a search racing another session's generation used to fail that generation. */
+typedef struct creator {
+    const service *s;
+    int id, ok;
+} creator;
+
+#define CREATE_ROUNDS 50
+
+static void *create_loop(void *arg)
+{
+    creator *g = arg;
+    psh_client c;
+    uint8_t hash[32] = {4, 5, 6};
+    char name[32];
+    psh_key_attributes a = attrs(PSH_KEY_TYPE_ECC_KEY_PAIR, 256, PSH_USAGE_SIGN_HASH,
+                                 PSH_ALG_ECDSA, PSH_HASH_SHA_256);
+    client_for(&c, g->s, "carol");
+    for (int i = 0; i < CREATE_ROUNDS; i++) {
+        uint8_t *sig = NULL;
+        size_t sl = 0;
+        psh_status st;
+        snprintf(name, sizeof name, "c%d-%d", g->id, i);
+        st = psh_client_generate_key(&c, name, &a);
+        if (st == PSH_SUCCESS)
+            st = psh_client_sign_hash(&c, name, &ECDSA256, hash, sizeof hash, &sig, &sl);
+        psh_client_free(sig);
+        if (st == PSH_SUCCESS)
+            st = psh_client_destroy_key(&c, name);
+        if (st == PSH_SUCCESS)
+            g->ok++;
+        else
+            fprintf(stderr, "creator %d round %d: status %d\n", g->id, i, (int)st);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     char cmd[PATH_MAX + 128];
@@ -531,6 +568,33 @@ int main(int argc, char **argv)
             total += g[i].ok;
         }
         CHECK_EQ_INT(total, 6 * 15);
+    }
+
+    /* Concurrent creators, each searching for its new key while the others generate: every
+     * round succeeds and the token holds as many private keys afterwards as before. */
+    {
+        pthread_t t[6];
+        creator g[6];
+        CK_SESSION_HANDLE ts;
+        CK_FUNCTION_LIST_PTR f = token_open(&ts);
+        CK_OBJECT_HANDLE objs[256];
+        CK_ULONG nb;
+        int total = 0;
+        REQUIRE(f != NULL);
+        nb = private_objects(f, ts, objs, 256);
+        for (int i = 0; i < 6; i++) {
+            g[i].s = &svc;
+            g[i].id = i;
+            g[i].ok = 0;
+            pthread_create(&t[i], NULL, create_loop, &g[i]);
+        }
+        for (int i = 0; i < 6; i++) {
+            pthread_join(t[i], NULL);
+            total += g[i].ok;
+        }
+        CHECK_EQ_INT(total, 6 * CREATE_ROUNDS);
+        CHECK_EQ_INT(private_objects(f, ts, objs, 256), nb);
+        f->C_CloseSession(ts);
     }
 
     /* A second engine on the same module (shared, reference counted) with allow_export =

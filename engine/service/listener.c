@@ -1,25 +1,33 @@
-/* Unix domain socket listener: one epoll thread reads requests, a worker pool serves them.
+/* Unix domain socket listener: a pool of threads shares one epoll set (leader/follower).
+ *
+ * Every thread waits in epoll_wait on the same set; the kernel wakes one of them per event.
+ * The woken thread takes the listener lock, runs the event loop's work (accept, read, time
+ * out, write), and when that produces a complete keyed request it serves the request itself,
+ * outside the lock, provided another thread is still looping. So a request costs no
+ * thread hand-off, while some thread always runs the loop: the last thread that is not
+ * serving never serves a keyed request, it queues it for the next thread that finishes.
  *
  * A connection's life (one request per connection, spec 1.1):
- *   READING  event-loop owned; in the deadline list (accept order == deadline order, since
- *            every connection gets the same timeout from accept). Bytes are read in stages so
- *            the loop never reads past the frame: 6 bytes (magic + hdr_size), then the rest of
- *            the header, then exactly body + auth, stage after stage while the socket has
- *            bytes, starting right at accept: a request the client sent before the loop
- *            accepted it never enters epoll. After each read psh_engine_frame_size says
- *            whether the frame already failed (reply with the default error header, close) or
- *            how long it is. Deadline or EOF first: ConnectionError reply, close.
- *   QUEUED   the frame is complete; the fd left epoll and the list; a worker owns it now.
- *   SERVED   a worker ran psh_engine_handle and sent what the socket took at once. Most
- *            replies fit: the fd is closed and the connection freed.
- *   WRITING  the client is not reading its reply fast enough: the worker hands the rest to
- *            the event loop (handoff list + eventfd), which writes it on EPOLLOUT under the
- *            write deadline. A client that never reads therefore holds no worker: it holds
- *            its reply, counted in pending_resp (bounded like request bytes). Over that
- *            budget the worker writes under the deadline itself, as before.
- * Shared between the loop and the workers: the queue and the handoff list (mutex), and
- * three atomic counters, open connections, buffered request bytes and pending reply bytes,
- * which bound memory (see listener.h). */
+ *   READING  loop owned; in the deadline list (accept order == deadline order, since every
+ *            connection gets the same timeout from accept). Bytes are read in stages so the
+ *            loop never reads past the frame: 6 bytes (magic + hdr_size), then the rest of the
+ *            header, then exactly body + auth; stage after stage while the socket has bytes.
+ *            After each read psh_engine_frame_size says whether the frame already failed
+ *            (reply with the default error header, close) or how long it is. Deadline or EOF
+ *            first: ConnectionError reply, close.
+ *   SERVED   the frame is complete and left epoll and the list: the thread that read it (or,
+ *            when it is the last one looping, the next thread to finish; the queue) runs
+ *            psh_engine_handle and sends what the socket takes at once. Most replies fit:
+ *            the fd is closed and the connection freed.
+ *   WRITING  the client is not reading its reply fast enough: the rest goes back to the loop,
+ *            which writes it on EPOLLOUT under the write deadline. A client that never reads
+ *            therefore holds no thread: it holds its reply, counted in pending_resp (bounded
+ *            like request bytes). Over that budget the serving thread writes under the
+ *            deadline itself.
+ * Connections in epoll are edge-triggered and found through a slot table with generation
+ * numbers, so an event a thread took before another thread closed the connection is
+ * recognised as stale. Shared: everything under mu, plus three atomic counters (open
+ * connections, buffered request bytes, pending reply bytes) which bound memory. */
 #define PSH_LOGMODULE service
 #include "service/listener.h"
 #include "service/listener_sock.h"
@@ -47,13 +55,14 @@
 #define ACCEPT_PAUSE_MS 100    /* back-off when the process is out of file descriptors */
 #define FIRST_BUFFER 64        /* initial buffer; grows by doubling up to the frame size */
 #define MIN_BUFFERED (64u * 1024u)
-#define EVENTS_MAX 64
+#define EVENTS_MAX 16          /* per thread and wake-up */
 #define EVICT_AFTER_MS 10    /* see evict_idle */
 
 typedef struct conn {
     int fd;
-    int writing;           /* in the WRITING state (epoll tag dispatch) */
+    int writing;           /* in the WRITING state */
     int in_epoll;          /* registered with the epoll set */
+    uint32_t slot, gen;    /* slot table entry while READING or WRITING (gen != 0) */
     psh_peer peer;
     uint8_t *buf;          /* owned; cap bytes, counted in psh_listener.buffered */
     size_t cap;
@@ -72,31 +81,40 @@ typedef struct clist {
     conn *head, *tail;
 } clist;
 
+/* Epoll tags: data.u64 = gen << 32 | slot for connections (gen >= 1), these for the rest. */
+#define TAG_LISTEN 1u
+#define TAG_STOP 2u
+#define TAG_WAKE 3u
+
 struct psh_listener {
     psh_listener_config cfg;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     psh_engine *engine; /* borrowed */
     int listen_fd;
     int epoll_fd;
+    int stop_fd;        /* borrowed during run */
     psh_sock_file sock; /* the socket file at path, if it is ours */
-    int wake_fd;        /* eventfd: the workers' handoffs are waiting */
-    char listen_tag, stop_tag, wake_tag; /* addresses used as epoll tags */
-    /* Event-loop only. */
-    clist reading;      /* READING connections, earliest deadline first */
-    clist writing;      /* WRITING connections, earliest deadline first */
-    uint64_t accept_paused_until;
-    /* Shared. */
+    int wake_fd;        /* eventfd: queued work for idle threads, or the end of the run */
     atomic_size_t open_conns;
     atomic_size_t buffered;
     atomic_size_t pending_resp; /* reply bytes handed to the loop and not yet written */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    /* Under mu: the event loop's state. */
+    clist reading;      /* READING connections, earliest deadline first */
+    clist writing;      /* WRITING connections, earliest deadline first */
+    conn **slots;       /* max_connections entries: READING and WRITING connections */
+    uint32_t *free_slots;
+    size_t nfree;
+    uint32_t next_gen;
+    uint64_t accept_paused_until;
+    int accept_more;    /* the last accept batch stopped at ACCEPT_BATCH: accept again */
     conn **queue;       /* ring of qcap == max_connections entries: never overflows */
     size_t qcap, qhead, qcount;
-    unsigned sleepers;   /* under mu: workers in pthread_cond_wait */
-    clist handoff;      /* under mu: replies for the loop to finish */
-    int loop_closed;    /* under mu: no loop to hand off to any more */
-    int stopping;
+    unsigned looping;   /* threads not serving a request; kept >= 1 while running */
+    unsigned waiting;   /* threads in epoll_wait */
+    int accepting;
+    int done;           /* the run is over: no loop to hand a reply to */
+    psh_status run_status;
     pthread_t *workers;
     size_t nworkers;
 };
@@ -136,6 +154,8 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
     l->listen_fd = -1;
     l->epoll_fd = -1;
     l->wake_fd = -1;
+    l->stop_fd = -1;
+    l->next_gen = 1;
     l->cfg = *cfg;
     l->cfg.socket_path = NULL;
     l->engine = engine;
@@ -143,7 +163,6 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
     atomic_init(&l->buffered, 0);
     atomic_init(&l->pending_resp, 0);
     pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, NULL);
     if (strlen(cfg->socket_path) >= sizeof l->path) {
         snprintf(err, err_size, "socket path '%s' is longer than %zu bytes", cfg->socket_path,
                  sizeof l->path - 1);
@@ -155,7 +174,9 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
     l->qcap = l->cfg.max_connections;
     l->queue = psh_alloc_array(l->qcap, sizeof *l->queue);
     l->workers = psh_alloc_array(l->cfg.thread_pool_size, sizeof *l->workers);
-    if (l->queue == NULL || l->workers == NULL) {
+    l->slots = psh_alloc_array(l->qcap, sizeof *l->slots);
+    l->free_slots = psh_alloc_array(l->qcap, sizeof *l->free_slots);
+    if (l->queue == NULL || l->workers == NULL || l->slots == NULL || l->free_slots == NULL) {
         status = PSH_ERR_PSA_INSUFFICIENT_MEMORY;
         snprintf(err, err_size, "out of memory");
         goto exit;
@@ -167,6 +188,10 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
         status = PSH_ERR_PSA_GENERIC;
         goto exit;
     }
+    for (size_t i = 0; i < l->qcap; i++) {
+        l->slots[i] = NULL;
+        l->free_slots[l->nfree++] = (uint32_t)(l->qcap - 1 - i);
+    }
     status = psh_sock_bind(l->path, &l->listen_fd, &l->sock, err, err_size);
     if (status != PSH_SUCCESS)
         goto exit;
@@ -177,7 +202,7 @@ exit:
     return status;
 }
 
-/* ---- connections (event loop) ------------------------------------------------------------ */
+/* ---- connections (under mu unless said otherwise) ----------------------------------------- */
 
 static void release_buffer(psh_listener *l, conn *c)
 {
@@ -189,7 +214,7 @@ static void release_buffer(psh_listener *l, conn *c)
     c->cap = 0;
 }
 
-/* Closes a connection from any thread once it is out of epoll and the list. */
+/* Closes a connection from any thread once it is out of epoll, the lists and the slots. */
 static void conn_free(psh_listener *l, conn *c)
 {
     release_buffer(l, c);
@@ -228,12 +253,46 @@ static void list_push(clist *li, conn *c)
     li->tail = c;
 }
 
+/* A connection joins the loop (READING or WRITING): a slot, a new generation, a list. */
+static void conn_attach(psh_listener *l, conn *c)
+{
+    /* nfree > 0: slotted connections are open ones and slots == max_connections. */
+    c->slot = l->free_slots[--l->nfree];
+    c->gen = l->next_gen++;
+    if (l->next_gen == 0)
+        l->next_gen = 1;
+    l->slots[c->slot] = c;
+    list_push(c->writing ? &l->writing : &l->reading, c);
+}
+
+static int conn_watch(psh_listener *l, conn *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events | EPOLLET,
+                             .data.u64 = (uint64_t)c->gen << 32 | c->slot};
+    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+        return -1;
+    c->in_epoll = 1;
+    return 0;
+}
+
+/* Leaves the loop: out of epoll, the list and the slot table. */
 static void conn_detach(psh_listener *l, conn *c)
 {
     if (c->in_epoll)
         epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     c->in_epoll = 0;
     list_remove(c->writing ? &l->writing : &l->reading, c);
+    l->slots[c->slot] = NULL;
+    l->free_slots[l->nfree++] = c->slot;
+    c->gen = 0;
+}
+
+static conn *conn_lookup(psh_listener *l, uint64_t tag)
+{
+    uint32_t slot = (uint32_t)tag, gen = (uint32_t)(tag >> 32);
+    if (gen == 0 || slot >= l->qcap || l->slots[slot] == NULL || l->slots[slot]->gen != gen)
+        return NULL; /* closed since this event was taken */
+    return l->slots[slot];
 }
 
 /* The status a request that stopped short gets: an early failure the bytes so far already
@@ -260,16 +319,14 @@ static void conn_fail(psh_listener *l, conn *c, psh_status status)
     conn_free(l, c);
 }
 
+/* A complete keyed request: queued; the thread that read it serves it after its batch if
+ * another thread is looping, else the next thread that finishes serving does. */
 static void enqueue(psh_listener *l, conn *c)
 {
     conn_detach(l, c);
-    pthread_mutex_lock(&l->mu);
     /* qcount < qcap: every queued item is an open connection and qcap == max_connections. */
     l->queue[(l->qhead + l->qcount) % l->qcap] = c;
     l->qcount++;
-    if (l->sleepers > 0) /* no futex call when every worker is busy anyway */
-        pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
 }
 
 /* Grows the buffer towards c->target, charging the shared budget first. */
@@ -309,15 +366,15 @@ static int is_inline_opcode(const conn *c)
     return op == 1 || op == 8 || op == 9 || op == 14;
 }
 
-static void serve(psh_listener *l, conn *c, int may_wait);
+static void serve(psh_listener *l, conn *c, int on_loop);
 
 static void serve_inline(psh_listener *l, conn *c)
 {
     conn_detach(l, c);
-    serve(l, c, 1); /* never blocks: a reply the client does not read goes to WRITING */
+    serve(l, c, 1); /* under mu; never blocks: a reply the client does not read goes to WRITING */
 }
 
-/* After new bytes: decide the next read target, or fail, or hand the frame to a worker.
+/* After new bytes: decide the next read target, or fail, or queue the frame for serving.
  * Returns 1 while c is still reading, 0 when c left the loop (failed, served or queued). */
 static int advance(psh_listener *l, conn *c)
 {
@@ -397,12 +454,6 @@ static int conn_readable(psh_listener *l, conn *c)
     }
 }
 
-static void set_accept(psh_listener *l, int on)
-{
-    struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &l->listen_tag};
-    epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, l->listen_fd, &ev);
-}
-
 /* At max_connections, a new connection takes the place of the oldest one still reading if
  * that one has had EVICT_AFTER_MS: a local client sends its request in microseconds, so it is
  * idle or trickling, and a flood of such connections cannot lock well-behaved clients out
@@ -422,9 +473,17 @@ static int evict_idle(psh_listener *l)
     return 1;
 }
 
+/* The listening socket is edge-triggered: accept until EAGAIN, in batches (accept_more). */
 static void accept_some(psh_listener *l)
 {
-    for (int i = 0; i < ACCEPT_BATCH && l->listen_fd >= 0; i++) {
+    l->accept_more = 0;
+    if (l->listen_fd < 0 || l->accept_paused_until != 0)
+        return;
+    for (int i = 0;; i++) {
+        if (i == ACCEPT_BATCH) {
+            l->accept_more = 1;
+            return;
+        }
         int fd = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -436,7 +495,6 @@ static void accept_some(psh_listener *l)
                 LOG_WARN("accept: %s; pausing accepts for %d ms", strerror(errno),
                          ACCEPT_PAUSE_MS);
                 l->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
-                set_accept(l, 0);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 LOG_ERROR("accept: %s", strerror(errno));
             }
@@ -466,22 +524,19 @@ static void accept_some(psh_listener *l)
             c->peer.pid = cred.pid;
         }
         atomic_fetch_add(&l->open_conns, 1);
-        list_push(&l->reading, c);
+        conn_attach(l, c);
         /* A local client usually sends its request before the loop gets to accept it: read
          * now, and a request that is complete already never enters the epoll set. */
         if (!conn_readable(l, c))
             continue;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (conn_watch(l, c, EPOLLIN) != 0) {
             conn_detach(l, c);
             conn_free(l, c);
-            continue;
         }
-        c->in_epoll = 1;
     }
 }
 
-/* ---- workers ------------------------------------------------------------------------------ */
+/* ---- serving ------------------------------------------------------------------------------ */
 
 /* Writes all of data before deadline_ms; gives up (logged) on timeout or a vanished peer. */
 static void write_deadline(int fd, const uint8_t *data, size_t len, uint64_t deadline_ms)
@@ -530,24 +585,23 @@ static ssize_t send_some(int fd, const uint8_t *data, size_t len)
     return (ssize_t)off;
 }
 
-/* The loop takes over a reply the client has not read yet (loop thread only). */
+/* The loop takes over a reply the client has not read yet (under mu). */
 static void start_writing(psh_listener *l, conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
     c->writing = 1;
     c->deadline_ms = now_ms() + l->cfg.timeout_ms;
-    if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+    conn_attach(l, c);
+    if (conn_watch(l, c, EPOLLOUT) != 0) {
         LOG_DEBUG("fd %d: cannot wait for the reader: %s", c->fd, strerror(errno));
+        conn_detach(l, c);
         conn_free(l, c);
-        return;
     }
-    c->in_epoll = 1;
-    list_push(&l->writing, c);
 }
 
-/* Runs the engine on a complete request and delivers the reply. on_loop: called by the
- * event loop itself (inline opcodes); else by a worker, which may hand the rest of a reply
- * to the loop or, over the pending-reply budget or during shutdown, write it itself. */
+/* Runs the engine on a complete request and delivers the reply. on_loop: called under mu
+ * by the loop (inline opcodes); else by a serving thread without mu, which may hand the
+ * rest of a reply to the loop or, over the pending-reply budget or after the run, write it
+ * itself. */
 static void serve(psh_listener *l, conn *c, int on_loop)
 {
     uint8_t *resp = NULL;
@@ -580,23 +634,19 @@ static void serve(psh_listener *l, conn *c, int on_loop)
             return;
         }
         pthread_mutex_lock(&l->mu);
-        int closed = l->loop_closed;
+        int closed = l->done;
         if (!closed)
-            list_push(&l->handoff, c);
+            start_writing(l, c);
         pthread_mutex_unlock(&l->mu);
-        if (!closed) {
-            uint64_t one = 1;
-            if (write(l->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-                LOG_ERROR("eventfd write: %s", strerror(errno));
+        if (!closed)
             return;
-        }
         c->resp = NULL; /* no loop any more: write it here */
     }
     atomic_fetch_sub(&l->pending_resp, rest);
     if (on_loop) {
         LOG_INFO("fd %d: reply budget full; dropping an unread reply", c->fd);
     } else {
-        LOG_DEBUG("fd %d: reply budget full or stopping; writing in the worker", c->fd);
+        LOG_DEBUG("fd %d: reply budget full or stopping; writing it here", c->fd);
         write_deadline(c->fd, resp + sent, rest, now_ms() + l->cfg.timeout_ms);
     }
     psh_engine_free_response(resp);
@@ -617,90 +667,36 @@ static void conn_writable(psh_listener *l, conn *c)
     }
 }
 
-/* Moves the workers' handoffs onto the writing list (loop thread). */
-static void take_handoffs(psh_listener *l)
+/* ---- the loop (every thread) --------------------------------------------------------------- */
+
+static void wake_all(psh_listener *l)
 {
-    uint64_t v;
-    if (read(l->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        LOG_DEBUG("eventfd read: %s", strerror(errno));
-    pthread_mutex_lock(&l->mu);
-    conn *c = l->handoff.head;
-    l->handoff.head = l->handoff.tail = NULL;
-    pthread_mutex_unlock(&l->mu);
-    while (c != NULL) {
-        conn *next = c->next;
-        c->prev = c->next = NULL;
-        start_writing(l, c);
-        c = next;
-    }
+    uint64_t one = 1;
+    if (write(l->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        LOG_ERROR("eventfd write: %s", strerror(errno));
 }
 
-static void *worker_main(void *arg)
+static void stop_accepting(psh_listener *l)
 {
-    psh_listener *l = arg;
-    for (;;) {
-        pthread_mutex_lock(&l->mu);
-        while (l->qcount == 0 && !l->stopping) {
-            l->sleepers++;
-            pthread_cond_wait(&l->cv, &l->mu);
-            l->sleepers--;
-        }
-        if (l->qcount == 0) { /* stopping and drained */
-            pthread_mutex_unlock(&l->mu);
-            return NULL;
-        }
-        conn *c = l->queue[l->qhead];
-        l->qhead = (l->qhead + 1) % l->qcap;
-        l->qcount--;
-        pthread_mutex_unlock(&l->mu);
-        serve(l, c, 0);
-    }
-}
-
-static void stop_workers(psh_listener *l)
-{
-    pthread_mutex_lock(&l->mu);
-    l->stopping = 1;
-    pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&l->mu);
-    for (size_t i = 0; i < l->nworkers; i++)
-        pthread_join(l->workers[i], NULL);
-    l->nworkers = 0;
-}
-
-/* Workers get every signal blocked: SIGTERM/SIGINT are for the caller's stop_fd. */
-static psh_status start_workers(psh_listener *l)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (unsigned i = 0; i < l->cfg.thread_pool_size; i++) {
-        if (pthread_create(&l->workers[i], NULL, worker_main, l) != 0) {
-            LOG_ERROR("cannot start worker thread %u", i);
-            break;
-        }
-        l->nworkers++;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return l->nworkers == l->cfg.thread_pool_size ? PSH_SUCCESS : PSH_ERR_PSA_GENERIC;
-}
-
-/* ---- event loop --------------------------------------------------------------------------- */
-
-static void stop_accepting(psh_listener *l, int stop_fd)
-{
-    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, stop_fd, NULL);
+    if (l->stop_fd >= 0)
+        epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, l->stop_fd, NULL);
+    l->stop_fd = -1;
     if (l->listen_fd >= 0) {
         epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, l->listen_fd, NULL);
         close(l->listen_fd);
         l->listen_fd = -1;
     }
+    l->accepting = 0;
+    l->accept_more = 0;
+    l->accept_paused_until = 0;
     psh_sock_unlink_own(l->path, &l->sock);
 }
 
 static int next_timeout(psh_listener *l, uint64_t now)
 {
     uint64_t until = UINT64_MAX;
+    if (l->accept_more)
+        return 0;
     if (l->reading.head != NULL)
         until = l->reading.head->deadline_ms;
     if (l->writing.head != NULL && l->writing.head->deadline_ms < until)
@@ -726,9 +722,13 @@ static void expire(psh_listener *l, uint64_t now)
         conn_detach(l, c);
         conn_free(l, c);
     }
+    if (l->accept_paused_until != 0 && l->accept_paused_until <= now) {
+        l->accept_paused_until = 0;
+        l->accept_more = 1; /* edge-triggered: the connections that waited sent no new edge */
+    }
 }
 
-/* Connections the loop still owns, after an epoll failure or in destroy. */
+/* Connections still owned by the loop or queued, once no thread runs (end of run, destroy). */
 static void drop_all(psh_listener *l)
 {
     while (l->reading.head != NULL)
@@ -738,105 +738,165 @@ static void drop_all(psh_listener *l)
         conn_detach(l, c);
         conn_free(l, c);
     }
-    pthread_mutex_lock(&l->mu);
-    l->loop_closed = 1;
-    conn *c = l->handoff.head;
-    l->handoff.head = l->handoff.tail = NULL;
-    pthread_mutex_unlock(&l->mu);
-    while (c != NULL) {
-        conn *next = c->next;
-        conn_free(l, c);
-        c = next;
+    while (l->qcount > 0) {
+        conn_free(l, l->queue[l->qhead]);
+        l->qhead = (l->qhead + 1) % l->qcap;
+        l->qcount--;
     }
+}
+
+static void handle_event(psh_listener *l, const struct epoll_event *ev)
+{
+    conn *c;
+    switch (ev->data.u64) {
+    case TAG_STOP:
+        if (l->accepting) {
+            LOG_INFO("stopping: no new connections, finishing in-flight requests");
+            stop_accepting(l);
+        }
+        return;
+    case TAG_LISTEN:
+        accept_some(l);
+        return;
+    case TAG_WAKE: /* queued work or the end: both are looked at after the batch */
+        return;
+    default:
+        c = conn_lookup(l, ev->data.u64);
+        if (c == NULL)
+            return;
+        if (c->writing)
+            conn_writable(l, c);
+        else
+            (void)conn_readable(l, c);
+    }
+}
+
+/* The run is over once nothing is accepted, read, queued, served or written any more. */
+static int finished(psh_listener *l)
+{
+    return !l->accepting && l->reading.head == NULL && l->writing.head == NULL &&
+           l->qcount == 0 && l->looping == l->nworkers + 1;
+}
+
+/* Each thread's life: wait in epoll, run the loop's work under mu, serve a complete keyed
+ * request outside mu while another thread still loops. */
+static void participate(psh_listener *l)
+{
+    struct epoll_event evs[EVENTS_MAX];
+    uint64_t drain;
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        if (!l->done && finished(l)) {
+            l->done = 1;
+            wake_all(l); /* never read from now on: every thread sees it and leaves */
+        }
+        if (l->done)
+            break;
+        if (l->qcount > 0 && l->looping > 1) {
+            conn *c = l->queue[l->qhead];
+            l->qhead = (l->qhead + 1) % l->qcap;
+            l->qcount--;
+            l->looping--;
+            /* Rouse a waiting thread when there is more work than this one, or deadlines it
+             * may not know of: it went to sleep before they existed, and this thread, which
+             * would have kept them, is busy now. */
+            if (l->waiting > 0 && ((l->qcount > 0 && l->looping > 1) ||
+                                   next_timeout(l, now_ms()) >= 0))
+                wake_all(l);
+            pthread_mutex_unlock(&l->mu);
+            serve(l, c, 0);
+            pthread_mutex_lock(&l->mu);
+            l->looping++;
+            continue;
+        }
+        if (l->accept_more) { /* then look at the queue again before sleeping */
+            accept_some(l);
+            continue;
+        }
+        int timeout = next_timeout(l, now_ms());
+        l->waiting++;
+        pthread_mutex_unlock(&l->mu);
+        int n = epoll_wait(l->epoll_fd, evs, EVENTS_MAX, timeout);
+        int err = errno;
+        pthread_mutex_lock(&l->mu);
+        l->waiting--;
+        if (n < 0 && err != EINTR) {
+            LOG_ERROR("epoll_wait: %s", strerror(err));
+            l->run_status = PSH_ERR_PSA_GENERIC;
+            l->done = 1;
+            wake_all(l);
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == TAG_WAKE && !l->done &&
+                read(l->wake_fd, &drain, sizeof drain) < 0 && errno != EAGAIN)
+                LOG_DEBUG("eventfd read: %s", strerror(errno));
+            handle_event(l, &evs[i]);
+        }
+        expire(l, now_ms());
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void *worker_main(void *arg)
+{
+    participate(arg);
+    return NULL;
 }
 
 psh_status psh_listener_run(psh_listener *l, int stop_fd)
 {
-    struct epoll_event evs[EVENTS_MAX];
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->listen_tag};
-    psh_status status = PSH_ERR_CORRUPTION;
-    int accepting = 1, workers_done = 0;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = TAG_LISTEN};
+    sigset_t all, old;
 
     if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->listen_fd, &ev) != 0)
         return PSH_ERR_PSA_GENERIC;
-    ev.data.ptr = &l->stop_tag;
+    ev.events = EPOLLIN; /* level: every thread sees the stop until one removes it */
+    ev.data.u64 = TAG_STOP;
     if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, stop_fd, &ev) != 0)
         return PSH_ERR_PSA_GENERIC;
-    ev.data.ptr = &l->wake_tag;
+    ev.data.u64 = TAG_WAKE; /* level: the end of the run is never read, so all see it */
     if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->wake_fd, &ev) != 0)
         return PSH_ERR_PSA_GENERIC;
-    status = start_workers(l);
-    if (status != PSH_SUCCESS) {
-        accepting = 0;
-        stop_accepting(l, stop_fd);
-    }
-    /* After stop: no new connections; the ones still reading finish or time out; then the
-     * workers serve the queue and stop; then the replies still being written finish or
-     * time out. */
-    for (;;) {
-        uint64_t now = now_ms();
-        expire(l, now);
-        if (l->accept_paused_until != 0 && l->accept_paused_until <= now) {
-            l->accept_paused_until = 0;
-            if (l->listen_fd >= 0)
-                set_accept(l, 1);
-        }
-        if (!accepting && l->reading.head == NULL && !workers_done) {
-            stop_workers(l); /* their handoffs wait in the list meanwhile */
-            workers_done = 1;
-            pthread_mutex_lock(&l->mu);
-            l->loop_closed = 1; /* nobody left to hand off anyway */
-            pthread_mutex_unlock(&l->mu);
-            take_handoffs(l);
-        }
-        if (workers_done && l->writing.head == NULL)
-            break;
-        int n = epoll_wait(l->epoll_fd, evs, EVENTS_MAX, next_timeout(l, now));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG_ERROR("epoll_wait: %s", strerror(errno));
-            status = PSH_ERR_PSA_GENERIC;
+    l->stop_fd = stop_fd;
+    l->accepting = 1;
+    l->accept_more = 1; /* connections may have queued since bind */
+    l->run_status = PSH_SUCCESS;
+    /* thread_pool_size threads may serve at once, as before: this thread plus the pool, one
+     * of them always looping. Pool threads get every signal blocked (the caller's stop_fd). */
+    l->looping = 1;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_mutex_lock(&l->mu);
+    for (unsigned i = 0; i < l->cfg.thread_pool_size; i++) {
+        if (pthread_create(&l->workers[i], NULL, worker_main, l) != 0) {
+            LOG_ERROR("cannot start worker thread %u", i);
+            l->run_status = PSH_ERR_PSA_GENERIC;
+            stop_accepting(l); /* serve what was accepted with the threads there are */
             break;
         }
-        for (int i = 0; i < n; i++) {
-            void *tag = evs[i].data.ptr;
-            if (tag == &l->stop_tag) {
-                LOG_INFO("stopping: no new connections, finishing in-flight requests");
-                accepting = 0;
-                stop_accepting(l, stop_fd);
-            } else if (tag == &l->listen_tag) {
-                if (l->listen_fd >= 0)
-                    accept_some(l);
-            } else if (tag == &l->wake_tag) {
-                take_handoffs(l);
-            } else if (((conn *)tag)->writing) {
-                conn_writable(l, tag);
-            } else {
-                (void)conn_readable(l, tag);
-            }
-        }
+        l->nworkers++;
+        l->looping++;
     }
+    pthread_mutex_unlock(&l->mu);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    participate(l);
+    for (size_t i = 0; i < l->nworkers; i++)
+        pthread_join(l->workers[i], NULL);
+    l->nworkers = 0;
+    pthread_mutex_lock(&l->mu);
+    stop_accepting(l);
     drop_all(l); /* only after an epoll failure */
-    stop_accepting(l, stop_fd);
-    stop_workers(l);
-    drop_all(l); /* handoffs made while the workers finished */
-    return status;
+    pthread_mutex_unlock(&l->mu);
+    return l->run_status;
 }
 
 void psh_listener_destroy(psh_listener *l)
 {
     if (l == NULL)
         return;
-    drop_all(l);
-    stop_workers(l);
-    drop_all(l);
-    while (l->qcount > 0) { /* only if no worker ever ran */
-        conn_free(l, l->queue[l->qhead]);
-        l->qhead = (l->qhead + 1) % l->qcap;
-        l->qcount--;
-    }
-
+    if (l->queue != NULL && l->slots != NULL)
+        drop_all(l); /* only if run never ran */
     if (l->listen_fd >= 0)
         close(l->listen_fd);
     psh_sock_unlink_own(l->path, &l->sock);
@@ -845,8 +905,9 @@ void psh_listener_destroy(psh_listener *l)
     if (l->wake_fd >= 0)
         close(l->wake_fd);
     pthread_mutex_destroy(&l->mu);
-    pthread_cond_destroy(&l->cv);
     psh_free(l->queue);
     psh_free(l->workers);
+    psh_free(l->slots);
+    psh_free(l->free_slots);
     psh_free(l);
 }

@@ -1,11 +1,13 @@
 /* The Unix domain socket front end (spec 1.1): one request per connection, read in stages
- * by one epoll thread, handled by a pool of workers that call psh_engine_handle.
+ * and served by a pool of threads sharing one epoll set (leader/follower): the thread that
+ * completes reading a request calls psh_engine_handle itself while another thread keeps the
+ * loop; one thread always keeps it, so the bounds below hold while every other one serves.
  *
  * Bounds (also in docs/config.md):
  *   - every connection has timeout_ms from accept to deliver its whole request; then it gets
  *     a ConnectionError (15) reply and is closed, so slow or idle clients hold nothing longer;
  *   - the response write has its own timeout_ms deadline; a reply the client does not read
- *     at once is finished by the event loop, so a client that never reads holds no worker;
+ *     at once is finished by the event loop, so a client that never reads holds no thread;
  *   - at most max_connections are open (reading, queued, being served or written); above that
  *     a new connection replaces the oldest one still reading if it has been reading for
  *     10 ms (idle or trickling), else it is accepted and closed at once; out of descriptors
@@ -13,7 +15,7 @@
  *   - request bytes buffered across all connections stay under max_buffered_bytes; a request
  *     that would cross it gets PsaErrorInsufficientMemory (1141) and is closed;
  *   - reply bytes waiting for slow readers stay under max_buffered_bytes too; over it the
- *     worker writes the reply itself under the deadline;
+ *     serving thread writes the reply itself under the deadline;
  *   - the work queue holds at most max_connections requests (it can never overflow).
  * Memory beyond the engine's: 2 x max_buffered_bytes + thread_pool_size replies being built
  * (each <= buffer_size_limit + header) + max_connections small connection records. */
@@ -54,9 +56,11 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
 
 /* Serves until stop_fd becomes readable (a signalfd, eventfd or pipe; it is not read).
  * Then it stops accepting, removes the socket file, lets connections still reading finish
- * or reach their deadline, serves every queued request, and joins the workers.
- * Call once. Returns PSH_SUCCESS, or PSH_ERR_PSA_GENERIC when the workers or epoll could
- * not be started. The caller should ignore SIGPIPE; writes use MSG_NOSIGNAL anyway. */
+ * or reach their deadline, serves every queued request, and joins the pool threads.
+ * Call once. Returns PSH_SUCCESS, or PSH_ERR_PSA_GENERIC when the threads or epoll could
+ * not be started. The calling thread is one of the thread_pool_size + 1 threads (at most
+ * thread_pool_size serve at once). The caller should ignore SIGPIPE; writes use
+ * MSG_NOSIGNAL anyway. */
 psh_status psh_listener_run(psh_listener *l, int stop_fd);
 
 /* Closes everything and removes the socket file if it is still the one this listener

@@ -151,10 +151,19 @@ psh_status p11_destroy_key(void *vctx, const psh_key_ref *key)
 {
     p11_record rec;
     id_arg a = {&rec, 0};
+    CK_RV rv;
     psh_status st = p11_key_record(key, &rec);
     if (st != PSH_SUCCESS)
         return st;
-    st = p11_to_psh_status(p11_run(vctx, destroy_fn, &a));
+    rv = p11_run(vctx, destroy_fn, &a);
+    st = p11_to_psh_status(rv);
+    if (rv != CKR_OK) {
+        /* e.g. CKR_GENERAL_ERROR from SoftHSM when its token files are read-only */
+        if (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED || rv == CKR_DEVICE_ERROR)
+            st = PSH_ERR_PSA_STORAGE_FAILURE;
+        LOG_ERROR("token \"%s\": destroying a key's objects failed: %s (0x%lx)",
+                  ((p11_ctx *)vctx)->token_label, p11_rv_name(rv), (unsigned long)rv);
+    }
     p11_cache_forget(vctx, rec.id, rec.id_len); /* whatever the outcome: search afresh */
     if (st == PSH_SUCCESS && a.destroyed == 0)
         st = PSH_ERR_PSA_DOES_NOT_EXIST;

@@ -56,6 +56,11 @@ echo "$SECRET" | xxd -r -p > secret.bin
 tpm2_makecredential -T none -u ek.pub -s secret.bin -n "$NAME" -o cred.tt >/dev/null 2>&1
 check_eq "tpm2_makecredential credential comes back through AttestKey" \
   "$(alice activate-credential att --cred-file cred.tt)" "$SECRET"
+# The same with only what PrepareKeyAttestation returned: its EK (DER RSAPublicKey) as PEM.
+openssl rsa -RSAPublicKey_in -inform DER -in ek.der -pubout -out ek.svc.pem 2>/dev/null
+tpm2_makecredential -T none -G rsa -u ek.svc.pem -s secret.bin -n "$NAME" -o cred.svc >/dev/null 2>&1
+check_eq "tpm2_makecredential with the service's EK public comes back through AttestKey" \
+  "$(alice activate-credential att --cred-file cred.svc)" "$SECRET"
 "$ATT" make-credential --ek-pub ek.pub --name "$NAME" --secret "$SECRET" --out cred.ours >/dev/null
 check_eq "psh-attest make-credential credential comes back through AttestKey" \
   "$(alice activate-credential att --cred-file cred.ours)" "$SECRET"
@@ -156,9 +161,14 @@ N3=$(head -c 32 /dev/urandom | xxd -p -c 64)
 check "attest after the extend" alice attest ik --nonce "$N3" --out ev3.cbor
 check_not "different PCR state rejected against the old reference values" verify --nonce "$N3" ev3.cbor
 stop_service
-# Power cycle on the same state. The fixture rebinds the same ports, which the kernel may hold
-# for a moment after the service's connection closed: try again before giving up.
-for try in 1 2 3; do swtpm_restart && break; sleep 1; done
+# Power cycle on the same state. The fixture rebinds the same ports; swtpm 0.7 binds without
+# SO_REUSEADDR, so a server-side TIME_WAIT can hold them: the reliability tests' LD_PRELOAD
+# shim (tests/reliability/reuseaddr.c) sets it.
+SHIM="$PSH_BIN/libpsh_reuseaddr.so"
+for try in 1 2 3; do
+  if [ -f "$SHIM" ]; then LD_PRELOAD="$SHIM" swtpm_restart && break; else swtpm_restart && break; fi
+  sleep 1
+done
 start_service || { fail "service after the TPM power cycle"; finish; exit 1; }
 check_eq "AK is the same after a TPM power cycle" "$(alice attestation-key ik | sed -n 's/^kid: //p')" "$KID"
 N4=$(head -c 16 /dev/urandom | xxd -p -c 64)

@@ -68,8 +68,16 @@ static CK_RV ensure_fn(p11_ctx *ctx, CK_SESSION_HANDLE s, void *arg)
             {CKA_DERIVE, &f, sizeof f},
         };
         LOG_INFO("creating the token's attestation key %.*s", (int)ATT_ID_LEN, (const char *)id);
-        return ctx->f->C_GenerateKeyPair(s, &mech, pub, sizeof pub / sizeof pub[0], priv,
-                                         sizeof priv / sizeof priv[0], &hp, &h);
+        /* Creations share the store lock, searches (p11_find) hold it alone: SoftHSM 2.6's
+         * object store race (docs/pkcs11.md). */
+        pthread_rwlock_rdlock(&ctx->store_lock);
+        rv = ctx->f->C_GenerateKeyPair(s, &mech, pub, sizeof pub / sizeof pub[0], priv,
+                                       sizeof priv / sizeof priv[0], &hp, &h);
+        pthread_rwlock_unlock(&ctx->store_lock);
+        if (rv != CKR_OK)
+            LOG_ERROR("cannot create the token's attestation key: C_GenerateKeyPair returned %s",
+                      p11_rv_name(rv));
+        return rv;
     }
 }
 

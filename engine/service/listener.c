@@ -1,11 +1,12 @@
 /* Unix domain socket listener: a pool of threads shares one epoll set (leader/follower).
  *
- * Every thread waits in epoll_wait on the same set; the kernel wakes one of them per event.
- * The woken thread takes the listener lock, runs the event loop's work (accept, read, time
- * out, write), and when that produces a complete keyed request it serves the request itself,
- * outside the lock, provided another thread is still looping. So a request costs no
- * thread hand-off, while some thread always runs the loop: the last thread that is not
- * serving never serves a keyed request, it queues it for the next thread that finishes.
+ * One thread, the leader, waits in epoll_wait and runs the event loop's work under the
+ * listener lock (accept, read, time out, write); the others wait on a condition variable.
+ * When the loop produces a complete keyed request, the leader hands the loop to a follower
+ * and serves the request itself, outside the lock: the request never changes threads, and
+ * the follower's wake-up runs beside it instead of before it. The last thread that is not
+ * serving never serves a keyed request: it queues it for the next thread that finishes, so
+ * some thread always runs the loop, as the single event-loop thread did before.
  *
  * A connection's life (one request per connection, spec 1.1):
  *   READING  loop owned; in the deadline list (accept order == deadline order, since every
@@ -111,7 +112,10 @@ struct psh_listener {
     conn **queue;       /* ring of qcap == max_connections entries: never overflows */
     size_t qcap, qhead, qcount;
     unsigned looping;   /* threads not serving a request; kept >= 1 while running */
-    unsigned waiting;   /* threads in epoll_wait */
+    unsigned waiting;   /* threads in epoll_wait (0 or 1: the leader) */
+    int leader;         /* a thread holds the loop (waits in epoll or runs a batch) */
+    unsigned followers; /* threads waiting on follow_cv for the loop */
+    pthread_cond_t follow_cv;
     int accepting;
     int done;           /* the run is over: no loop to hand a reply to */
     psh_status run_status;
@@ -124,6 +128,13 @@ static uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void wake_all(psh_listener *l)
+{
+    uint64_t one = 1;
+    if (write(l->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        LOG_ERROR("eventfd write: %s", strerror(errno));
 }
 
 psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engine,
@@ -163,6 +174,7 @@ psh_status psh_listener_create(const psh_listener_config *cfg, psh_engine *engin
     atomic_init(&l->buffered, 0);
     atomic_init(&l->pending_resp, 0);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->follow_cv, NULL);
     if (strlen(cfg->socket_path) >= sizeof l->path) {
         snprintf(err, err_size, "socket path '%s' is longer than %zu bytes", cfg->socket_path,
                  sizeof l->path - 1);
@@ -635,8 +647,11 @@ static void serve(psh_listener *l, conn *c, int on_loop)
         }
         pthread_mutex_lock(&l->mu);
         int closed = l->done;
-        if (!closed)
+        if (!closed) {
             start_writing(l, c);
+            if (l->waiting > 0)
+                wake_all(l); /* the leader's epoll timeout does not know this deadline yet */
+        }
         pthread_mutex_unlock(&l->mu);
         if (!closed)
             return;
@@ -668,13 +683,6 @@ static void conn_writable(psh_listener *l, conn *c)
 }
 
 /* ---- the loop (every thread) --------------------------------------------------------------- */
-
-static void wake_all(psh_listener *l)
-{
-    uint64_t one = 1;
-    if (write(l->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        LOG_ERROR("eventfd write: %s", strerror(errno));
-}
 
 static void stop_accepting(psh_listener *l)
 {
@@ -778,18 +786,28 @@ static int finished(psh_listener *l)
            l->qcount == 0 && l->looping == l->nworkers + 1;
 }
 
-/* Each thread's life: wait in epoll, run the loop's work under mu, serve a complete keyed
- * request outside mu while another thread still loops. */
+static void end_run(psh_listener *l)
+{
+    l->done = 1;
+    wake_all(l); /* never read from now on: the leader sees it and leaves */
+    pthread_cond_broadcast(&l->follow_cv);
+}
+
+/* Each thread's life (leader/follower): one thread, the leader, waits in epoll and runs the
+ * loop's work under mu; the others wait on follow_cv. A leader with a complete keyed request
+ * hands the loop to a follower and serves the request itself outside mu, unless it is the
+ * last thread looping: then the request waits in the queue for the next thread that
+ * finishes. Only one thread waits in epoll, so the loop stays on one warm thread between
+ * keyed requests and inline requests never change threads. */
 static void participate(psh_listener *l)
 {
     struct epoll_event evs[EVENTS_MAX];
     uint64_t drain;
+    int is_leader = 0;
     pthread_mutex_lock(&l->mu);
     for (;;) {
-        if (!l->done && finished(l)) {
-            l->done = 1;
-            wake_all(l); /* never read from now on: every thread sees it and leaves */
-        }
+        if (!l->done && finished(l))
+            end_run(l);
         if (l->done)
             break;
         if (l->qcount > 0 && l->looping > 1) {
@@ -797,17 +815,27 @@ static void participate(psh_listener *l)
             l->qhead = (l->qhead + 1) % l->qcap;
             l->qcount--;
             l->looping--;
-            /* Rouse a waiting thread when there is more work than this one, or deadlines it
-             * may not know of: it went to sleep before they existed, and this thread, which
-             * would have kept them, is busy now. */
-            if (l->waiting > 0 && ((l->qcount > 0 && l->looping > 1) ||
-                                   next_timeout(l, now_ms()) >= 0))
-                wake_all(l);
+            if (is_leader) {
+                is_leader = 0;
+                l->leader = 0;
+            }
+            if (!l->leader && l->followers > 0)
+                pthread_cond_signal(&l->follow_cv); /* looping > 0: someone takes the loop */
             pthread_mutex_unlock(&l->mu);
             serve(l, c, 0);
             pthread_mutex_lock(&l->mu);
             l->looping++;
             continue;
+        }
+        if (!is_leader) {
+            if (l->leader) {
+                l->followers++;
+                pthread_cond_wait(&l->follow_cv, &l->mu);
+                l->followers--;
+                continue;
+            }
+            is_leader = 1;
+            l->leader = 1;
         }
         if (l->accept_more) { /* then look at the queue again before sleeping */
             accept_some(l);
@@ -823,8 +851,7 @@ static void participate(psh_listener *l)
         if (n < 0 && err != EINTR) {
             LOG_ERROR("epoll_wait: %s", strerror(err));
             l->run_status = PSH_ERR_PSA_GENERIC;
-            l->done = 1;
-            wake_all(l);
+            end_run(l);
             break;
         }
         for (int i = 0; i < n; i++) {
@@ -835,6 +862,8 @@ static void participate(psh_listener *l)
         }
         expire(l, now_ms());
     }
+    if (is_leader)
+        l->leader = 0;
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -905,6 +934,7 @@ void psh_listener_destroy(psh_listener *l)
     if (l->wake_fd >= 0)
         close(l->wake_fd);
     pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->follow_cv);
     psh_free(l->queue);
     psh_free(l->workers);
     psh_free(l->slots);

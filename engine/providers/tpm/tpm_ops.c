@@ -2,6 +2,7 @@
  * decrypt) as do random numbers and hashing; public-key work (verify, encrypt) runs in
  * Mbed TLS PSA on the exported public key under the process-wide PSA lock: it is exact PSA
  * semantics and keeps the TPM's few object slots for private keys. */
+#include <sched.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
@@ -576,10 +577,24 @@ static TSS2_RC op_random(tpm_ctx *ctx, ESYS_TR h, const tpm_blob *b, void *arg, 
     return rc;
 }
 
+/* Bytes fetched per hold of the TPM lock: a 1 MiB request is 32,768 TPM2_GetRandom calls, and
+ * holding the TPM for all of them made every other TPM request wait for seconds. */
+#define TPM_RANDOM_BATCH 1024u
+
 psh_status tpm_generate_random(void *ctx, uint8_t *out, size_t size)
 {
-    random_args r = {out, size};
-    return tpm_run(ctx, NULL, op_random, &r);
+    size_t done = 0;
+    while (done < size) {
+        size_t n = size - done < TPM_RANDOM_BATCH ? size - done : TPM_RANDOM_BATCH;
+        random_args r = {out + done, n};
+        psh_status st = tpm_run(ctx, NULL, op_random, &r);
+        if (st != PSH_SUCCESS)
+            return st;
+        done += n;
+        if (done < size)
+            sched_yield(); /* let a waiting request take the lock between batches */
+    }
+    return PSH_SUCCESS;
 }
 
 typedef struct hash_args {

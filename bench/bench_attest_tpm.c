@@ -22,7 +22,7 @@
 
 #include "attest.h"
 #include "psh/client.h"
-#include "bench_tpm_common.h"
+#include "bench_common.h"
 #include "psh/client_attest.h"
 
 
@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 
     for (int r = 0; r < rounds; r++) {
         direct_ms(tcti, seconds / rounds, &b_round[r], &a_round[r]);
-        pid = start_service(service, dir, tcti, &c);
+        pid = bench_start_tpm_service(service, dir, tcti, &c);
         s_round[r] = pid > 0 ? service_ms(&c, seconds / rounds, &ev, &ev_len, &spki, &spki_len,
                                           nonce)
                              : -1;

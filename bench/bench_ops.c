@@ -17,17 +17,11 @@
 #include <psa/crypto.h>
 
 #include "psh/client.h"
+#include "bench_common.h"
 
 #define DATA_LEN 1024
 #define TARGET_RATIO 1.25
 #define SLOW_US 50.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- state shared by the operations ------------------------------------------------------- */
 
@@ -479,54 +473,10 @@ static figure ping_figure(double seconds)
 
 /* ---- the service ------------------------------------------------------------------------- */
 
-static const char *dirname_of(const char *path)
-{
-    static char buf[PATH_MAX];
-    char *slash;
-    snprintf(buf, sizeof buf, "%s", path);
-    slash = strrchr(buf, '/');
-    if (slash == NULL)
-        return ".";
-    *slash = '\0';
-    return buf;
-}
-
 static pid_t start_service(const char *service, const char *dir, const char *sock)
 {
-    char conf[PATH_MAX], log[PATH_MAX];
-    FILE *f;
-    pid_t pid;
-    snprintf(conf, sizeof conf, "%s/config.toml", dir);
-    snprintf(log, sizeof log, "%s/service.log", dir);
-    f = fopen(conf, "w");
-    if (f == NULL)
-        return -1;
-    fprintf(f,
-            "[core_settings]\nallow_root = true\nthread_pool_size = 2\n\n"
-            "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 2000\nsocket_path = \"%s\"\n\n"
-            "[authenticator]\nauth_type = \"UnixPeerCredentials\"\n\n"
-            "[[key_manager]]\nname = \"sqlite-manager\"\nmanager_type = \"SQLite\"\n"
-            "sqlite_db_path = \"%s/kim.sqlite3\"\n\n"
-            "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n",
-            sock, dir);
-    fclose(f);
-    pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0)
-            dup2(fd, 2);
-        execl(service, service, "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        uint8_t maj, min;
-        usleep(10000);
-        if (psh_client_ping(&g_client, &maj, &min) == PSH_SUCCESS)
-            return pid;
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return bench_wait_service(bench_spawn_service(service, dir, sock, 2000, "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n"), &g_client,
+                              400);
 }
 
 static void print_table(const figure *svc, const figure *dir, size_t n, double seconds,
@@ -583,7 +533,7 @@ static void print_table(const figure *svc, const figure *dir, size_t n, double s
 
 int main(int argc, char **argv)
 {
-    char service[PATH_MAX], dir[] = "/tmp/psh-bench-ops.XXXXXX", sock[PATH_MAX];
+    char exe_dir[PATH_MAX], service[PATH_MAX], dir[] = "/tmp/psh-bench-ops.XXXXXX", sock[PATH_MAX];
     const char *only = NULL;
     double seconds = 2.0;
     figure ping = {0, 0};
@@ -592,7 +542,7 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if ((size_t)snprintf(service, sizeof service, "%s/../engine/psh-service",
-                         dirname_of(argv[0])) >= sizeof service)
+                         dir_of(argv[0], exe_dir, sizeof exe_dir)) >= sizeof service)
         return 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)

@@ -24,6 +24,7 @@
 #include "psa_generate_key.pb-c.h"
 #include "psa_sign_hash.pb-c.h"
 #include "wire/wire.h"
+#include "bench_common.h"
 
 static const uint8_t PING_RESP[38] = {0x10, 0xa7, 0xc0, 0x5e, 0x1e, 0, 1, 0, 0, 0, 0, 0, 0,
                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0,
@@ -32,13 +33,6 @@ static const uint8_t PING_RESP[38] = {0x10, 0xa7, 0xc0, 0x5e, 0x1e, 0, 1, 0, 0, 
 /* The spec 1.6 Ping request (empty body). */
 static const uint8_t PING_REQ[36] = {0x10, 0xa7, 0xc0, 0x5e, 0x1e, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -153,12 +147,6 @@ static void *client_loop(void *arg)
             l->lat[l->n++] = now_s() - t0;
     }
     return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef struct figures {
@@ -305,45 +293,11 @@ static double direct_sign_rate(double seconds)
     return (double)n / elapsed;
 }
 
-static const char *dirname_of(const char *path)
-{
-    static char buf[PATH_MAX];
-    char *slash;
-    snprintf(buf, sizeof buf, "%s", path);
-    slash = strrchr(buf, '/');
-    if (slash == NULL)
-        return ".";
-    *slash = '\0';
-    return buf;
-}
-
 static pid_t start_service(const char *service, const char *dir, const char *sock)
 {
-    char conf[PATH_MAX], log[PATH_MAX];
-    FILE *f;
-    pid_t pid;
-    snprintf(conf, sizeof conf, "%s/config.toml", dir);
-    snprintf(log, sizeof log, "%s/service.log", dir);
-    f = fopen(conf, "w");
-    if (f == NULL)
+    pid_t pid = bench_spawn_service(service, dir, sock, 2000, "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n");
+    if (pid < 0)
         return -1;
-    fprintf(f,
-            "[core_settings]\nallow_root = true\nthread_pool_size = 2\n\n"
-            "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 2000\nsocket_path = \"%s\"\n\n"
-            "[authenticator]\nauth_type = \"UnixPeerCredentials\"\n\n"
-            "[[key_manager]]\nname = \"sqlite-manager\"\nmanager_type = \"SQLite\"\n"
-            "sqlite_db_path = \"%s/kim.sqlite3\"\n\n"
-            "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n",
-            sock, dir);
-    fclose(f);
-    pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0)
-            dup2(fd, 2);
-        execl(service, service, "--config", conf, (char *)NULL);
-        _exit(127);
-    }
     for (int i = 0; i < 400; i++) {
         uint16_t st;
         uint8_t body[16];
@@ -358,7 +312,7 @@ static pid_t start_service(const char *service, const char *dir, const char *soc
 
 int main(int argc, char **argv)
 {
-    char service[PATH_MAX], dir[] = "/tmp/psh-bench.XXXXXX", bare_sock[PATH_MAX],
+    char exe_dir[PATH_MAX], service[PATH_MAX], dir[] = "/tmp/psh-bench.XXXXXX", bare_sock[PATH_MAX],
          svc_sock[PATH_MAX];
     double seconds = 3;
     struct sockaddr_un a;
@@ -366,7 +320,7 @@ int main(int argc, char **argv)
     int lfd;
 
     if ((size_t)snprintf(service, sizeof service, "%s/../engine/psh-service",
-                         dirname_of(argv[0])) >= sizeof service)
+                         dir_of(argv[0], exe_dir, sizeof exe_dir)) >= sizeof service)
         return 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)

@@ -21,7 +21,7 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "psh/client.h"
-#include "bench_tpm_common.h"
+#include "bench_common.h"
 
 /* Direct ESAPI: an owner primary, one P-256 signing key loaded once, Esys_Sign in a loop. */
 static double direct_rate(const char *tcti, double seconds)
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 
     for (int r = 0; r < rounds; r++) {
         d_round[r] = direct_rate(tcti, seconds / rounds);
-        pid = start_service(service, dir, tcti, &c);
+        pid = bench_start_tpm_service(service, dir, tcti, &c);
         s_round[r] = pid > 0 ? service_rate(&c, seconds / rounds) : -1;
         if (pid > 0) {
             kill(pid, SIGTERM);
